@@ -1,0 +1,89 @@
+// What plan, apply, destroy and import share: their flags, opening the workspace, holding the
+// state lock, and the provider context (progress log and Ctrl-C).
+
+import { Diagnostics } from '../engine/diagnostics.js';
+import { openWorkspace, lockInfo, newState, type Workspace } from '../engine/workspace.js';
+import type { VarArg } from '../engine/config/vars.js';
+import type { ProviderContext } from '../engine/provider.js';
+import type { State } from '../engine/state/types.js';
+import { parseDuration, type FlagSpec, type Parsed } from './args.js';
+import { printDiagnostics } from './io.js';
+import type { CommandContext } from './poolform.js';
+
+export const VAR_FLAGS: FlagSpec = { var: 'multi', 'var-file': 'multi' };
+export const LOCK_FLAGS: FlagSpec = { lock: 'bool', 'lock-timeout': 'string', state: 'string' };
+export const PLAN_FLAGS: FlagSpec = {
+  ...VAR_FLAGS,
+  ...LOCK_FLAGS,
+  destroy: 'bool',
+  refresh: 'bool',
+  target: 'multi',
+  replace: 'multi',
+  'no-color': 'bool',
+  parallelism: 'int',
+  input: 'bool',
+  compact: 'bool',
+};
+
+export function varArgs(p: Parsed): VarArg[] {
+  return p.ordered.map((o) => (o.name === 'var' ? { kind: 'var', text: o.value } : { kind: 'file', path: o.value }));
+}
+
+export async function open(ctx: CommandContext, p: Parsed, diags: Diagnostics, color: boolean, noVars = false, preset?: Record<string, unknown>): Promise<Workspace | undefined> {
+  const ws = await openWorkspace({ dir: ctx.dir, cwd: ctx.cwd, vars: varArgs(p), env: process.env, noVars, statePath: p.flags.state as string | undefined, preset }, diags);
+  return ws;
+}
+
+export function reportAndFail(diags: Diagnostics, ws: Workspace | undefined, color: boolean, sources?: Map<string, string>): boolean {
+  return printDiagnostics(diags.list, sources ?? ws?.config.sources ?? new Map(), color);
+}
+
+/** Runs `fn` holding the state lock (unless -lock=false). */
+export async function withLock<T>(ws: Workspace, p: Parsed, operation: string, fn: () => Promise<T>): Promise<T> {
+  if (p.flags.lock === false) return fn();
+  const timeout = p.flags['lock-timeout'] ? parseDuration(p.flags['lock-timeout'] as string, 'lock-timeout') : 0;
+  const lock = await ws.backend.lock(lockInfo(operation, ws.version), timeout);
+  try {
+    return await fn();
+  } finally {
+    await ws.backend.unlock(lock.id);
+  }
+}
+
+/** The current state, with a journal left by an interrupted apply folded in first. */
+export async function currentState(ws: Workspace, recover: boolean): Promise<State> {
+  if (recover) {
+    const r = await ws.backend.recover();
+    if (r.recovered > 0) process.stderr.write(`Recovered ${r.recovered} step(s) journalled by an apply that did not finish.\n`);
+  }
+  return (await ws.backend.read()) ?? newState(ws.version);
+}
+
+export function providerContext(rootDir: string, signal: AbortSignal, log: (m: string) => void = () => {}): ProviderContext {
+  return { rootDir, signal, log };
+}
+
+/** First Ctrl-C: stop launching steps, let running ones finish, save state. Second: leave now (the journal has every finished step). */
+export function interruptible(): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  let count = 0;
+  const onSig = () => {
+    count++;
+    if (count === 1) {
+      process.stderr.write('\nInterrupt received: no new operations will start; waiting for running ones to finish and saving state...\n');
+      ac.abort();
+    } else {
+      process.stderr.write('\nSecond interrupt: exiting now. Every finished step is in the journal; the next command recovers it.\n');
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// The provider contract: what the engine asks of every platform. The engine knows no platform;
+// it only calls these functions and reads the schemas they serve.
+
+import type { Diagnostic } from './diagnostics.js';
+import type { ResourceSchema } from './schema/types.js';
+
+/** Plain attribute data as stored in state and plans (no unknown or sensitive wrappers). */
+export type Attrs = Record<string, unknown>;
+
+export interface ProviderContext {
+  /** Directory of the root configuration (for providers that keep files beside it). */
+  rootDir: string;
+  /** Report progress of a long step (shown by the apply progress display). */
+  log(message: string): void;
+  /** Aborted when the user interrupts: providers stop polling and give up cleanly. */
+  signal: AbortSignal;
+}
+
+export interface Session {
+  /** A short name for messages: the pool coordinator, the node, the engine URL. */
+  readonly target: string;
+  close(): Promise<void>;
+}
+
+/** One observed object: its platform id and attributes as the platform reports them. */
+export interface Observed {
+  id: string;
+  attrs: Attrs;
+}
+
+export interface ObserveRequest {
+  type: string;
+  ids: string[]; // the ids state knows for this type (observation is bulk; ids are for filtering)
+}
+
+export interface OperationResult {
+  id: string;
+  /** Attributes after the operation, including computed ones. Secrets omitted. */
+  attrs: Attrs;
+  /** The platform task that ran it (XAPI task ref, Proxmox UPID, oVirt job id), for the journal. */
+  task?: string;
+}
+
+export interface PlannedChange {
+  address: string;
+  type: string;
+  action: 'create' | 'update' | 'replace' | 'delete' | 'read' | 'noop';
+  before: Attrs | null;
+  after: Attrs | null; // unknown values appear as { "(known after apply)": true } placeholders; see UNKNOWN_MARK
+  changedPaths: string[][];
+}
+
+export type Impact = 'none' | 'live' | 'host-reboot' | 'vm-restart' | 'network-blip' | 'pool-outage';
+
+export interface Provider {
+  /** The prefix of its resource types: `xenserver` serves `xenserver_*`. */
+  readonly name: string;
+  /** The resource and data-source types it serves, from `schemas/`. */
+  readonly schemas: ResourceSchema[];
+  /** Objects live only in poolform's state (poolform_data): never observed, never drifting. */
+  readonly stateOnly?: boolean;
+  /** The schema of the provider's own configuration block (connection settings). */
+  readonly configSchema?: ResourceSchema;
+
+  connect(config: Attrs, ctx: ProviderContext): Promise<Session>;
+
+  /** Live objects of the given types, in bulk: one request per class per target. */
+  observe(session: Session, requests: ObserveRequest[], ctx: ProviderContext): Promise<Map<string, Observed[]>>;
+
+  /** What the platform would refuse, or what would hurt, before anything runs. */
+  preflight?(changes: PlannedChange[], observed: Map<string, Observed[]>): Diagnostic[];
+
+  /** How disruptive a change is; defaults to 'none' for create/delete of standalone objects. */
+  impact?(change: PlannedChange): Impact;
+
+  create(session: Session, type: string, attrs: Attrs, ctx: ProviderContext): Promise<OperationResult>;
+  update(session: Session, type: string, id: string, before: Attrs, after: Attrs, ctx: ProviderContext): Promise<OperationResult>;
+  delete(session: Session, type: string, id: string, attrs: Attrs, ctx: ProviderContext): Promise<{ task?: string }>;
+  /** Data sources: read by arguments. */
+  read?(session: Session, type: string, args: Attrs, ctx: ProviderContext): Promise<Attrs>;
+  /** Adopt an existing object by its platform id (import blocks, `poolform import`). */
+  importObject?(session: Session, type: string, id: string, ctx: ProviderContext): Promise<Observed | undefined>;
+
+  /**
+   * Concurrency limits beyond -parallelism: the key a step queues on (e.g. the pool coordinator)
+   * and how many steps may run on that key at once.
+   */
+  limit?(type: string, attrs: Attrs | null): { key: string; max: number } | undefined;
+}
+
+/** The JSON placeholder for an unknown value inside plain attribute data. */
+export const UNKNOWN_MARK = '(known after apply)';

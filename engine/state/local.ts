@@ -1,0 +1,143 @@
+// The local state backend: poolform.state.json beside the configuration, with its .backup,
+// .journal (an apply in progress) and .lock files next to it. Ties file.ts, journal.ts and
+// lock.ts together behind the StateBackend contract.
+
+import * as fs from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Journal, LockInfo, State, StateBackend } from './types.js';
+import { StateError, readStateFile, writeStateFile } from './file.js';
+import { FileJournal, readJournalFile, removeJournalFile, replayJournal, type JournalContents } from './journal.js';
+import { acquireLock, forceReleaseLock, readLock, releaseLock } from './lock.js';
+
+export const STATE_FILE_NAME = 'poolform.state.json';
+
+let packageVersion: string | undefined;
+
+/** poolform's own version, from the nearest package.json named "poolform" above this file. */
+export function poolformVersion(): string {
+  if (packageVersion) return packageVersion;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'poolform' && typeof pkg.version === 'string') return (packageVersion = pkg.version);
+    } catch {
+      // no package.json here
+    }
+    const up = dirname(dir);
+    if (up === dir) return (packageVersion = '0.0.0');
+    dir = up;
+  }
+}
+
+export interface LocalBackendOptions {
+  /** This poolform's version (default: from package.json): stamped on writes, checked on reads. */
+  version?: string;
+}
+
+/** What recover() did. */
+export interface RecoverResult {
+  /** The state now on disk (undefined if there is none). */
+  state: State | undefined;
+  /** Journal entries folded into the state file (0 if there was no journal to fold). */
+  recovered: number;
+  /** A journal file was found and removed. */
+  hadJournal: boolean;
+}
+
+export class LocalBackend implements StateBackend {
+  readonly path: string;
+  readonly backupPath: string;
+  readonly journalPath: string;
+  readonly lockPath: string;
+  readonly version: string;
+
+  /** @param statePath the state file, usually `<config dir>/poolform.state.json` */
+  constructor(statePath: string, options: LocalBackendOptions = {}) {
+    this.path = resolve(statePath);
+    this.backupPath = `${this.path}.backup`;
+    this.journalPath = `${this.path}.journal`;
+    this.lockPath = `${this.path}.lock`;
+    this.version = options.version ?? poolformVersion();
+  }
+
+  get description(): string {
+    const rel = relative(process.cwd(), this.path);
+    const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? this.path : `.${sep}${rel}`;
+    return `local file ${shown}`;
+  }
+
+  /** The state file as written, ignoring any journal. */
+  readFile(): State | undefined {
+    return readStateFile(this.path, this.version);
+  }
+
+  /** The journal an interrupted apply left behind, if any. */
+  pendingJournal(): JournalContents | undefined {
+    return readJournalFile(this.journalPath);
+  }
+
+  /** Current state, with the journal of an interrupted apply replayed in memory (never writes). */
+  async read(): Promise<State | undefined> {
+    const state = this.readFile();
+    const journal = this.pendingJournal();
+    if (!journal) return state;
+    return replayJournal(state, journal, this.path, this.journalPath).state;
+  }
+
+  /** Replaces the state atomically, keeping the previous one as .backup. Serial is the caller's. */
+  async write(state: State): Promise<void> {
+    this.writeSync(state);
+  }
+
+  private writeSync(state: State): void {
+    writeStateFile(this.path, this.backupPath, state);
+  }
+
+  /**
+   * Folds a journal left by an interrupted apply into the state file (serial + 1) and removes it.
+   * Call it under the lock, before planning an apply.
+   */
+  async recover(): Promise<RecoverResult> {
+    const state = this.readFile();
+    const journal = this.pendingJournal();
+    if (!journal) return { state, recovered: 0, hadJournal: false };
+    const r = replayJournal(state, journal, this.path, this.journalPath);
+    if (r.applied > 0 && r.state) {
+      const next: State = { ...r.state, serial: r.state.serial + 1, poolform_version: this.version };
+      this.writeSync(next);
+      removeJournalFile(this.journalPath);
+      return { state: next, recovered: r.applied, hadJournal: true };
+    }
+    removeJournalFile(this.journalPath); // empty, or already committed
+    return { state, recovered: 0, hadJournal: true };
+  }
+
+  async openJournal(base: State): Promise<Journal> {
+    return this.openFileJournal(base);
+  }
+
+  /** openJournal with the concrete type (adds close(), appendSync(), length). */
+  openFileJournal(base: State): FileJournal {
+    return FileJournal.create(this.journalPath, base, this.version, (s) => this.writeSync(s));
+  }
+
+  lock(info: Omit<LockInfo, 'id' | 'path'>, timeoutMs: number): Promise<LockInfo> {
+    return acquireLock(this.lockPath, this.path, info, timeoutMs);
+  }
+
+  async unlock(lockId: string): Promise<void> {
+    releaseLock(this.lockPath, this.path, lockId);
+  }
+
+  async forceUnlock(lockId: string): Promise<void> {
+    forceReleaseLock(this.lockPath, this.path, lockId);
+  }
+
+  async lockHolder(): Promise<LockInfo | undefined> {
+    const h = readLock(this.lockPath);
+    if (h === 'unreadable') throw new StateError(`the lock file ${this.lockPath} cannot be read`);
+    return h;
+  }
+}
