@@ -26,16 +26,18 @@ export const PLAN_FLAGS: FlagSpec = {
 };
 
 export function varArgs(p: Parsed): VarArg[] {
-  return p.ordered.map((o) => (o.name === 'var' ? { kind: 'var', text: o.value } : { kind: 'file', path: o.value }));
+  return p.ordered.filter((o) => o.name === 'var' || o.name === 'var-file').map((o) => (o.name === 'var' ? { kind: 'var', text: o.value } : { kind: 'file', path: o.value }));
 }
+
+/** File texts of the last workspace opened, for source excerpts in errors (also when it failed to load). */
+const sources = new Map<string, string>();
 
 export async function open(ctx: CommandContext, p: Parsed, diags: Diagnostics, color: boolean, noVars = false, preset?: Record<string, unknown>): Promise<Workspace | undefined> {
-  const ws = await openWorkspace({ dir: ctx.dir, cwd: ctx.cwd, vars: varArgs(p), env: process.env, noVars, statePath: p.flags.state as string | undefined, preset }, diags);
-  return ws;
+  return openWorkspace({ dir: ctx.dir, cwd: ctx.cwd, vars: varArgs(p), env: process.env, noVars, statePath: p.flags.state as string | undefined, preset }, diags, sources);
 }
 
-export function reportAndFail(diags: Diagnostics, ws: Workspace | undefined, color: boolean, sources?: Map<string, string>): boolean {
-  return printDiagnostics(diags.list, sources ?? ws?.config.sources ?? new Map(), color);
+export function reportAndFail(diags: Diagnostics, ws: Workspace | undefined, color: boolean): boolean {
+  return printDiagnostics(diags.list, ws?.config.sources ?? sources, color);
 }
 
 /** Runs `fn` holding the state lock (unless -lock=false). */

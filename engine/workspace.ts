@@ -15,6 +15,7 @@ import { emptyState, newLineage } from './state/ops.js';
 import type { LockInfo, State } from './state/types.js';
 import type { Value } from './lang/value.js';
 import { EvalContext } from './desired/context.js';
+import { checkResourceBodies } from './desired/check.js';
 import { SessionPool } from './sessions.js';
 import type { ProviderContext } from './provider.js';
 import { makePlan, observeState, type Observation, type PlanOptions } from './plan/planner.js';
@@ -47,12 +48,23 @@ export function statePathFor(dir: string, override?: string): string {
   return override ? path.resolve(override) : path.join(dir, STATE_FILE_NAME);
 }
 
-export async function openWorkspace(opts: WorkspaceOptions, diags: Diagnostics): Promise<Workspace | undefined> {
+/**
+ * Loads a workspace. `sources` receives every file's text (also when loading fails) so errors can
+ * show source excerpts.
+ */
+export async function openWorkspace(opts: WorkspaceOptions, diags: Diagnostics, sources?: Map<string, string>): Promise<Workspace | undefined> {
   const dir = path.resolve(opts.cwd, opts.dir);
   const config = loadConfig(dir, diags, opts.cwd);
-  if (diags.hasErrors) return undefined;
+  const share = () => {
+    if (sources) for (const [k, v] of config.sources) sources.set(k, v);
+  };
+  if (diags.hasErrors) {
+    share();
+    return undefined;
+  }
   const graph = buildConfigGraph(config, diags);
   const rootVars = opts.noVars ? {} : collectVariables(config.root, opts.vars, opts.env, opts.cwd, diags, config.sources, opts.preset);
+  share();
   const registry = new ProviderRegistry();
   const types: { type: string; range?: import('./diagnostics.js').Range }[] = [];
   const walk = (m: Config['root']) => {
@@ -61,6 +73,8 @@ export async function openWorkspace(opts: WorkspaceOptions, diags: Diagnostics):
   };
   walk(config.root);
   await registry.load(config.root, types, diags);
+  checkResourceBodies(config.root, registry, diags);
+  share();
   if (diags.hasErrors) return undefined;
   return {
     dir,

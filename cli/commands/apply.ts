@@ -87,6 +87,7 @@ export async function run(ctx: CommandContext): Promise<number> {
 
 async function execute(ws: Workspace, plan: Plan, state: State, parallelism: number | undefined, signal: AbortSignal, color: boolean, diags: Diagnostics): Promise<number> {
   const actionable = plan.changes.filter((c) => c.action !== 'noop' || c.importingId);
+  process.stdout.write('\n');
   const progress = await createProgress({ stream: process.stdout, color, total: actionable.length, title: plan.destroy ? 'Destroying' : 'Applying' });
   const ctx = new EvalContext(ws.config.root, ws.rootVars, diags, 'apply', ws.cwd);
   const pctx = providerContext(ws.dir, signal, () => {});
@@ -124,7 +125,10 @@ async function checkSavedPlan(ws: Workspace, saved: ReturnType<typeof readPlanFi
     const files = changedFiles(saved.config_files ?? {}, configFileDigests(ws.config));
     out.push(`the configuration changed since the plan was made${files.length ? `: ${files.join(', ')}` : ''}`);
   }
-  if (plan.state_lineage !== state.lineage) out.push(`the state is a different one (lineage ${state.lineage}, the plan was made against ${plan.state_lineage})`);
+  // No state yet on either side: the new state takes the plan's lineage (its secret digests are salted with it).
+  if (state.serial === 0 && plan.state_serial === 0 && state.resources.length === 0) state.lineage = plan.state_lineage;
+  if (plan.state_serial === 0 && state.serial > 0) out.push(`the state changed since the plan was made (serial 0 then, ${state.serial} now)`);
+  else if (plan.state_lineage !== state.lineage) out.push(`the state is a different one (lineage ${state.lineage}, the plan was made against ${plan.state_lineage})`);
   else if (plan.state_serial !== state.serial) out.push(`the state changed since the plan was made (serial ${plan.state_serial} then, ${state.serial} now)`);
   for (const [name, v] of Object.entries(plan.variables)) {
     const now = ws.rootVars[name];

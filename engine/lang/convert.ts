@@ -4,7 +4,7 @@
 // are kept, null fits every type. Hand-written because values are plain JS data (value.ts) and no
 // library implements cty's conversion rules over such data.
 
-import { typeConstraintString, type TypeConstraint } from './types.js';
+import type { TypeConstraint } from './types.js';
 import { Sensitive, Unknown, isWhollyKnown, markSensitive, valuesEqual, type TypeHint, type Value, type ValueObject } from './value.js';
 
 export type ConvertResult = { value: Value } | { error: string; path: (string | number)[] };
@@ -217,14 +217,8 @@ function friendly(t: TypeConstraint): string {
     case 'set':
     case 'map':
       return `${t.kind} of ${t.element.kind === 'any' ? 'any single type' : friendly(t.element)}`;
-    case 'object':
-    case 'tuple':
-    case 'string':
-    case 'number':
-    case 'bool':
-      return t.kind;
     default:
-      return typeConstraintString(t);
+      return t.kind;
   }
 }
 

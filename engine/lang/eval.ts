@@ -23,7 +23,7 @@ import { Diagnostics, nearestName, type Range } from '../diagnostics.js';
 import { numberToString, parseNumber, unknownOf } from './convert.js';
 import { FunctionError, type FunctionContext, type FunctionDef, type ParamType } from './functions/types.js';
 import { ChildScope, valuesScope, type EvalScope } from './scope.js';
-import { Sensitive, UNKNOWN, Unknown, deepUnmark, markSensitive, typeName, valuesEqual, type Value, type ValueObject } from './value.js';
+import { Sensitive, UNKNOWN, Unknown, deepUnmark, markSensitive, typeName, type Value, type ValueObject } from './value.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -332,7 +332,10 @@ function reportMissingIndex(coll: Value, key: Value, range: Range, diags: Diagno
 
 const SPECIAL_ROOTS = new Set(['var', 'local', 'module', 'data', 'each', 'count', 'self', 'path', 'terraform']);
 
-function reportMissingRoot(e: ScopeTraversalExpr, scope: EvalScope, diags: Diagnostics): void {
+/** A reference as the missing-name reports need it (a ScopeTraversalExpr or a Reference). */
+type RefLike = { root: string; steps: TraversalStep[]; range: Range };
+
+function reportMissingRoot(e: RefLike, scope: EvalScope, diags: Diagnostics): void {
   const suggestion = nearestName(e.root, scope.rootNames());
   const custom = scope.describeMissing ? scope.describeMissing(e.root, e.steps, -1) : undefined;
   if (custom) {
@@ -358,7 +361,7 @@ function reportMissingRoot(e: ScopeTraversalExpr, scope: EvalScope, diags: Diagn
   }
 }
 
-function reportMissingStep(e: ScopeTraversalExpr, i: number, container: Value, scope: EvalScope, diags: Diagnostics): void {
+function reportMissingStep(e: RefLike, i: number, container: Value, scope: EvalScope, diags: Diagnostics): void {
   const st = e.steps[i];
   // The whole reference up to the missing step is what the user got wrong.
   const range: Range = { file: e.range.file, start: e.range.start, end: st.range.end };
@@ -765,6 +768,8 @@ function evalConditional(e: ConditionalExpr, scope: EvalScope, diags: Diagnostic
   }
   const chosen = b ? e.then : e.else;
   let res = evaluate(chosen, scope, diags);
+  // The untaken branch reports no run-time errors, but names it refers to must still exist.
+  checkDeclared(b ? e.else : e.then, scope, diags);
   // Unify the result types: a number or bool opposite a string becomes a string.
   const k = primitiveKind(res);
   if (k === 'number' || k === 'bool') {
@@ -774,6 +779,37 @@ function evalConditional(e: ConditionalExpr, scope: EvalScope, diags: Diagnostic
     if (primitiveKind(other) === 'string') res = toStringKeepingMarks(res);
   }
   return sensitive ? markSensitive(res) : res;
+}
+
+/**
+ * Report references to undeclared things in an expression that is not evaluated (Terraform
+ * validates references statically, whatever branch runs): unknown roots, and unknown names
+ * directly under var/local/module/data and resource types.
+ */
+function checkDeclared(e: Expr, scope: EvalScope, diags: Diagnostics): void {
+  if (e.kind === 'Literal') return;
+  for (const ref of references(e)) {
+    const v = scope.lookup(ref.root);
+    if (v === undefined) {
+      reportMissingRoot(ref, scope, diags);
+      continue;
+    }
+    const root = ref.root;
+    const declared = root === 'var' || root === 'local' || root === 'module' || root === 'data' || (!SPECIAL_ROOTS.has(root) && root.includes('_'));
+    if (!declared) continue;
+    const depth = root === 'data' ? 2 : 1;
+    let cur: Value = v;
+    for (let i = 0; i < depth && i < ref.steps.length; i++) {
+      const o = plainObject(cur);
+      const st = ref.steps[i];
+      if (!o || st.kind !== 'attr') break;
+      if (!hasOwn.call(o, st.name)) {
+        reportMissingStep(ref, i, cur, scope, diags);
+        break;
+      }
+      cur = o[st.name];
+    }
+  }
 }
 
 function primitiveKind(v: Value): 'string' | 'number' | 'bool' | undefined {

@@ -201,6 +201,13 @@ export function diffInstance(inp: InstanceDiffInput): InstanceDiff {
     reason = `${replacePaths.map((p) => p.join('.')).join(', ')} cannot be changed in place`;
   } else action = changes.length ? 'update' : 'noop';
 
+  if (action === 'update') {
+    const changed = new Set(changes.map((c) => String(c.path[0])));
+    for (const name in attrs) {
+      const d = attrs[name].derivedFrom;
+      if (attrs[name].computed && d && d.some((x) => changed.has(x))) planned[name] = new Unknown();
+    }
+  }
   if (action === 'replace' || action === 'create') {
     for (const name in attrs) {
       const meta = attrs[name];

@@ -6,8 +6,9 @@
 // generic diff library produces. Secrets never leave here: a value marked by a sensitive shape,
 // or flagged sensitive in the plan's changes, prints only as "(sensitive value)".
 
-import type { AttributeChange } from '../plan/types.js';
+import type { AttributeChange, ResourceChange } from '../plan/types.js';
 import { Sensitive, Unknown } from '../lang/value.js';
+import { isSecretDigest } from '../plan/secrets.js';
 import {
   SENSITIVE_TEXT,
   UNKNOWN_TEXT,
@@ -30,7 +31,7 @@ export interface DiffLine {
   text: string;
   /** The line carries a "# forces replacement" note. */
   forces?: boolean;
-  /** A "# (...)" note line, rendered dimmer. */
+  /** A "# (...)" comment line rather than a value. */
   note?: boolean;
   /** For a single-line in-place update: the parts, so Markdown can show old and new on two lines. */
   split?: { head: string; before: string; after: string; tail: string };
@@ -46,6 +47,13 @@ export interface DiffContext {
   /** Paths the planner reported changed, and all their prefixes: sensitive leaves compare as null. */
   changedExact: Set<string>;
   changedPrefixes: Set<string>;
+  /**
+   * When set, only these top-level attributes (plus unknown and replacement-forcing ones) count
+   * as changed: the planner's `changes` are authoritative, because its `after` leaves attributes
+   * it does not manage (runtime values absent from the configuration) null, which a structural
+   * diff alone would misread as removals.
+   */
+  onlyTop?: Set<string>;
 }
 
 /** Attributes always shown in an update even when unchanged, as Terraform does. */
@@ -55,7 +63,9 @@ const SEP = '\u0000';
 export function pathKey(path: readonly (string | number)[]): string {
   return path.map(String).join(SEP);
 }
-const childKey = (parent: string, seg: string | number, top: boolean) => (top ? String(seg) : parent + SEP + String(seg));
+const childKey = (parent: string, seg: string | number) => parent + SEP + String(seg);
+
+const NONE: Set<string> = new Set();
 
 export function makeContext(
   unknown: unknown,
@@ -63,7 +73,15 @@ export function makeContext(
   afterSensitive: unknown,
   replacePaths: readonly (readonly (string | number)[])[],
   changes: readonly AttributeChange[],
+  authoritative = false,
 ): DiffContext {
+  let onlyTop: Set<string> | undefined;
+  if (authoritative && !changes.some((c) => c.path.length === 0)) {
+    onlyTop = new Set();
+    for (const c of changes) onlyTop.add(String(c.path[0]));
+    for (const p of replacePaths) if (p.length) onlyTop.add(String(p[0]));
+  }
+  if (replacePaths.length === 0 && changes.length === 0) return { unknown, beforeSensitive, afterSensitive, forces: NONE, changedExact: NONE, changedPrefixes: NONE, onlyTop };
   const forces = new Set<string>();
   for (const p of replacePaths) forces.add(pathKey(p));
   const changedExact = new Set<string>();
@@ -73,7 +91,15 @@ export function makeContext(
     changedExact.add(pathKey(c.path));
     for (let i = 1; i < c.path.length; i++) changedPrefixes.add(pathKey(c.path.slice(0, i)));
   }
-  return { unknown, beforeSensitive, afterSensitive, forces, changedExact, changedPrefixes };
+  return { unknown, beforeSensitive, afterSensitive, forces, changedExact, changedPrefixes, onlyTop };
+}
+
+/** True when a shape marks anything inside as true. */
+function anyTrue(shape: unknown): boolean {
+  if (shape === true) return true;
+  if (shape === null || typeof shape !== 'object') return false;
+  for (const k in shape as Record<string, unknown>) if (anyTrue((shape as Record<string, unknown>)[k])) return true;
+  return false;
 }
 
 type Op = '+' | '-' | '~' | ' ';
@@ -137,6 +163,7 @@ const SENSITIVE_ON = [
 const SENSITIVE_OFF = ['Warning: this attribute value will no longer be marked as sensitive', 'after applying this change.'];
 
 const absent = (v: unknown) => v === null || v === undefined;
+const isPlainObject = (v: unknown) => isContainer(v) && !Array.isArray(v);
 
 /**
  * The keys of an object plus those only its unknown shape names: a plan may omit unknown
@@ -222,7 +249,8 @@ function diffNode(b: Side, a: Side, path: string, top: boolean, ctx: DiffContext
     if (bAbsent) return { op: '+', kind: 'leaf', text: aUnk && !aSens ? UNKNOWN_TEXT : SENSITIVE_TEXT, changed: true, forces };
     if (aAbsent) return { op: '-', kind: 'leaf', text: SENSITIVE_TEXT + (top ? ' -> null' : ''), changed: true, forces };
     const changed = reported || bSens !== aSens || aUnk || !jsonEqual(b.v, a.v);
-    const warn = !bSens ? SENSITIVE_ON : !aSens ? SENSITIVE_OFF : undefined;
+    // An unknown result has no sensitivity yet: nothing to warn about.
+    const warn = aUnk ? undefined : !bSens ? SENSITIVE_ON : !aSens ? SENSITIVE_OFF : undefined;
     if (aUnk && !aSens) return { op: '~', kind: 'leaf', text: `${SENSITIVE_TEXT} -> ${UNKNOWN_TEXT}`, changed: true, forces, warn };
     return { op: changed ? '~' : ' ', kind: 'leaf', text: SENSITIVE_TEXT, changed, forces: forces && changed, warn };
   }
@@ -258,11 +286,8 @@ function diffNode(b: Side, a: Side, path: string, top: boolean, ctx: DiffContext
       bl,
       al,
       (x, y) => x === y,
-      (bi, ai, op) => {
-        const text = op === '-' ? bl[bi] : op === '+' ? al[ai] : al[ai];
-        return { op, kind: 'leaf', text, changed: op !== ' ' };
-      },
-      false,
+      (bi, ai, op) => ({ op, kind: 'leaf', text: op === '-' ? bl[bi] : al[ai], changed: op !== ' ' }),
+      undefined,
       'line',
     );
     return { op: '~', kind: 'lines', delim: heredocDelimiter([...bl, ...al]), entries, changed: true, forces };
@@ -290,13 +315,15 @@ function diffNode(b: Side, a: Side, path: string, top: boolean, ctx: DiffContext
           diffNode(
             { v: bv[bi], unk: undefined, sens: shapeAt(b.sens, bi) },
             { v: av[ai], unk: shapeAt(a.unk, ai), sens: shapeAt(a.sens, ai) },
-            childKey(path, ai, false),
+            childKey(path, ai),
             false,
             ctx,
           ) ?? { op: ' ', kind: 'leaf', text: 'null', changed: false }
         );
       },
-      true,
+      // Like Terraform's list diff: a removed object followed by an added one is one object
+      // changed in place; removed and added primitives stay a removal and an addition.
+      (bi, ai) => isPlainObject(bv[bi]) && isPlainObject(av[ai]),
       'element',
     );
     const changed = entries.some((e) => 'node' in e && e.node.changed);
@@ -314,7 +341,7 @@ function diffNode(b: Side, a: Side, path: string, top: boolean, ctx: DiffContext
       const n = diffNode(
         { v: bo[k], unk: undefined, sens: shapeAt(b.sens, k) },
         { v: ao[k], unk: shapeAt(a.unk, k), sens: shapeAt(a.sens, k) },
-        childKey(path, k, false),
+        childKey(path, k),
         false,
         ctx,
       );
@@ -346,17 +373,17 @@ function ancestorReported(path: string, ctx: DiffContext): boolean {
 }
 
 /**
- * Diff two sequences: longest common subsequence, then in each gap the removed and added items
- * paired up position by position as in-place changes (Terraform's `~ "a" -> "b"`), the rest as
- * removals then additions. Unchanged items next to a change are shown for context; the others
- * collapse into "# (N unchanged elements hidden)".
+ * Diff two sequences: longest common subsequence, then in each gap each removed item that
+ * `pair` accepts together with the next added one becomes an in-place change, the other removed
+ * items removals, and the remaining added items additions (Terraform's order). Unchanged items
+ * next to a change are shown for context; the others collapse into "# (N unchanged ... hidden)".
  */
 function listEntries<T>(
   before: readonly T[],
   after: readonly T[],
   eq: (x: T, y: T) => boolean,
   make: (bi: number, ai: number, op: Op) => Node,
-  pair: boolean,
+  pair: ((bi: number, ai: number) => boolean) | undefined,
   noun: string,
 ): Entry[] {
   type Step = { op: Op; bi: number; ai: number };
@@ -406,10 +433,12 @@ function listEntries<T>(
       else adds.push(mid[k].ai);
       k++;
     }
-    const n = pair ? Math.min(dels.length, adds.length) : 0;
-    for (let p = 0; p < n; p++) steps.push({ op: '~', bi: dels[p], ai: adds[p] });
-    for (let p = n; p < dels.length; p++) steps.push({ op: '-', bi: dels[p], ai: -1 });
-    for (let p = n; p < adds.length; p++) steps.push({ op: '+', bi: -1, ai: adds[p] });
+    let ai = 0;
+    for (const bi of dels) {
+      if (pair && ai < adds.length && pair(bi, adds[ai])) steps.push({ op: '~', bi, ai: adds[ai++] });
+      else steps.push({ op: '-', bi, ai: -1 });
+    }
+    for (; ai < adds.length; ai++) steps.push({ op: '+', bi: -1, ai: adds[ai] });
   }
   for (let i = suf; i > 0; i--) steps.push({ op: ' ', bi: before.length - i, ai: after.length - i });
 
@@ -530,7 +559,13 @@ export function blockBodyLines(
         ctx,
       );
       if (!n) continue;
-      if (n.changed || (IMPORTANT.has(k) && n.kind === 'leaf')) entries.push({ key: k, node: n });
+      let shown: Node | undefined = n;
+      if (n.changed && ctx.onlyTop && !ctx.onlyTop.has(k) && !anyTrue(shapeAt(ctx.unknown, k))) {
+        // Not a change the planner reports: show the current value as unchanged, if anything.
+        const cur = absent(b[k]) ? a[k] : b[k];
+        shown = absent(cur) ? undefined : wholeNode(cur, ' ', undefined, shapeAt(ctx.beforeSensitive, k), false);
+      }
+      if (shown && (shown.changed || (IMPORTANT.has(k) && shown.kind === 'leaf'))) entries.push({ key: k, node: shown });
       else {
         hidden++;
         entries.push({ hiddenKey: k });
@@ -566,9 +601,14 @@ export type { Side };
  * recorded, and the object observed.
  */
 export function applyChanges(base: Record<string, unknown> | null, changes: readonly AttributeChange[], side: 'before' | 'after'): Record<string, unknown> {
-  const root: Record<string, unknown> = { ...(base ?? {}) };
+  let root: Record<string, unknown> = { ...(base ?? {}) };
   for (const c of changes) {
-    if (c.path.length === 0) continue;
+    if (c.path.length === 0) {
+      // The whole object (say, one that vanished): that side replaces everything.
+      const v = side === 'before' ? c.before : c.after;
+      root = v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {};
+      continue;
+    }
     let cur: Record<string, unknown> | unknown[] = root;
     for (let i = 0; i < c.path.length - 1; i++) {
       const seg = c.path[i];
@@ -588,13 +628,38 @@ export function applyChanges(base: Record<string, unknown> | null, changes: read
   return root;
 }
 
-/** A sensitive shape with `true` at each of the given paths (as state records them). */
-export function shapeFromPaths(paths: readonly (readonly (string | number)[])[] | undefined): unknown {
+/**
+ * The two objects drift compares: as state recorded it and as it was observed (null when it
+ * vanished), with the platform id folded in, plus the sensitive shape for both.
+ */
+export function driftObjects(c: ResourceChange): {
+  recorded: Record<string, unknown>;
+  observed: Record<string, unknown> | null;
+  deleted: boolean;
+  sensitive: unknown;
+} {
+  const drift = c.drift ?? [];
+  const deleted = c.before === null || drift.some((d) => d.path.length === 0 && d.after === null);
+  const recorded = applyChanges(c.before, drift, 'before');
+  const observed = deleted ? null : applyChanges(c.before, drift, 'after');
+  if (c.mode === 'managed' && c.id !== undefined && !('id' in recorded)) {
+    recorded.id = c.id;
+    if (observed) observed.id = c.id;
+  }
+  return { recorded, observed, deleted, sensitive: withSensitivePaths(c.beforeSensitive, drift) };
+}
+
+/**
+ * A sensitive shape with `true` at each of the given paths (as state records them), and at any
+ * top-level attribute holding a secret digest, should a state lack the path for it.
+ */
+export function shapeFromPaths(paths: readonly (readonly (string | number)[])[] | undefined, attrs?: Record<string, unknown>): unknown {
   let root: unknown = {};
   for (const p of paths ?? []) {
     if (p.length === 0) return true;
     root = setShape(root, p, 0);
   }
+  if (attrs) for (const k in attrs) if (isSecretDigest(attrs[k])) root = setShape(root, [k], 0);
   return root;
 }
 

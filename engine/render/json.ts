@@ -8,7 +8,8 @@
 
 import type { Action, ActionReason, OutputChange, Plan, ResourceChange } from '../plan/types.js';
 import { planHasChanges } from '../plan/types.js';
-import { applyChanges, withSensitivePaths } from './diff.js';
+import type { State } from '../state/types.js';
+import { driftObjects, shapeFromPaths, withSensitivePaths } from './diff.js';
 import { compareAddresses, addressParts } from './text.js';
 
 export const JSON_PLAN_FORMAT_VERSION = '1.2';
@@ -45,32 +46,36 @@ const REASONS: Record<ActionReason, string> = {
   read_because_dependency_pending: 'read_because_dependency_pending',
 };
 
-/** Provider addresses are "type" or "type.alias"; Terraform's provider_name has no alias. */
-function providerName(provider: string): string {
-  const dot = provider.indexOf('.');
-  return dot < 0 ? provider : provider.slice(0, dot);
+/**
+ * The provider's name from its configuration address ("xenserver", "xenserver.dc2",
+ * "provider.xenserver.dc2", "module.m.provider.xenserver"): Terraform's provider_name names the
+ * provider, not the configuration, so module path and alias go.
+ */
+export function providerName(provider: string): string {
+  const parts = provider.split('.');
+  const i = parts.lastIndexOf('provider');
+  return i >= 0 && i + 1 < parts.length ? parts[i + 1] : parts[0];
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * A value as the JSON document carries it: sensitive leaves become null (our deviation), and
- * unknown attributes are left out of objects (null in lists), as Terraform does.
+ * unknown attributes are left out of objects (null in lists), as Terraform does. Object keys
+ * come out sorted, as Terraform's do, so documents diff cleanly between runs.
  */
 export function maskValue(v: unknown, sens: unknown, unk: unknown): unknown {
   if (sens === true || unk === true) return null;
   if (Array.isArray(v)) {
     const sa = Array.isArray(sens) ? sens : undefined;
     const ua = Array.isArray(unk) ? unk : undefined;
-    if (!sa && !ua) return v;
     return v.map((e, i) => maskValue(e, sa?.[i], ua?.[i]));
   }
   if (isObj(v)) {
     const so = isObj(sens) ? sens : undefined;
     const uo = isObj(unk) ? unk : undefined;
-    if (!so && !uo) return v;
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) {
+    for (const k of Object.keys(v).sort()) {
       if (uo?.[k] === true) continue;
       out[k] = maskValue(v[k], so?.[k], uo?.[k]);
     }
@@ -100,6 +105,18 @@ function sidesOf(c: ResourceChange): Sides {
   let before = c.before;
   let after = c.after;
   let afterUnknown: unknown = c.afterUnknown ?? {};
+  if ((c.action === 'update' || c.action === 'noop') && before !== null && after !== null && !c.changes.some((x) => x.path.length === 0)) {
+    // The planner leaves attributes it does not manage (runtime values outside the
+    // configuration) null in `after`; they keep their current value, as Terraform's after shows.
+    const changed = new Set(c.changes.map((x) => String(x.path[0])));
+    const unk = isObj(afterUnknown) ? afterUnknown : {};
+    for (const k of Object.keys(before)) {
+      if ((after[k] === null || after[k] === undefined) && before[k] !== null && !changed.has(k) && unk[k] === undefined) {
+        if (after === c.after) after = { ...after };
+        after[k] = before[k];
+      }
+    }
+  }
   if (c.mode === 'managed') {
     if (c.id !== undefined && before !== null && !('id' in before)) before = { ...before, id: c.id };
     if (after !== null && !('id' in after)) {
@@ -127,8 +144,7 @@ function identity(c: ResourceChange): Record<string, unknown> {
   return o;
 }
 
-function resourceChangeJSON(c: ResourceChange): Record<string, unknown> {
-  const s = sidesOf(c);
+function resourceChangeJSON(c: ResourceChange, s: Sides): Record<string, unknown> {
   const change: Record<string, unknown> = {
     actions: terraformActions(c.action, c.replaceOrder),
     before: s.before === null ? null : maskValue(s.before, s.beforeSensitive, undefined),
@@ -147,15 +163,7 @@ function resourceChangeJSON(c: ResourceChange): Record<string, unknown> {
 }
 
 function driftJSON(c: ResourceChange): Record<string, unknown> {
-  const drift = c.drift!;
-  const recorded = applyChanges(c.before, drift, 'before');
-  const deleted = c.before === null;
-  const observed = deleted ? null : applyChanges(c.before, drift, 'after');
-  if (c.mode === 'managed' && c.id !== undefined && !('id' in recorded)) {
-    recorded.id = c.id;
-    if (observed) observed.id = c.id;
-  }
-  const sens = withSensitivePaths(c.beforeSensitive, drift);
+  const { recorded, observed, deleted, sensitive: sens } = driftObjects(c);
   const o = identity(c);
   o.change = {
     actions: deleted ? ['delete'] : ['update'],
@@ -185,8 +193,8 @@ interface ModuleJSON {
   child_modules: ModuleJSON[];
 }
 
-/** The planned state: every instance that exists after apply, nested by module like Terraform. */
-function plannedValues(plan: Plan, sorted: ResourceChange[]): Record<string, unknown> {
+/** Terraform nests resources by module: root_module.child_modules[].child_modules[]... */
+function moduleTree(): { root: ModuleJSON; moduleFor(addr: string | undefined): ModuleJSON; finish(): Record<string, unknown> } {
   const root: ModuleJSON = { resources: [], child_modules: [] };
   const modules = new Map<string, ModuleJSON>([['', root]]);
   const moduleFor = (addr: string | undefined): ModuleJSON => {
@@ -201,9 +209,23 @@ function plannedValues(plan: Plan, sorted: ResourceChange[]): Record<string, unk
     modules.set(addr, m);
     return m;
   };
-  for (const c of sorted) {
+  const finish = (m: ModuleJSON): Record<string, unknown> => {
+    const o: Record<string, unknown> = {};
+    if (m.address) o.address = m.address;
+    if (m.resources.length) o.resources = m.resources;
+    if (m.child_modules.length) o.child_modules = m.child_modules.sort((a, b) => compareAddresses(a.address!, b.address!)).map(finish);
+    return o;
+  };
+  return { root, moduleFor, finish: () => finish(root) };
+}
+
+/** The planned state: every instance that exists after apply, nested by module like Terraform. */
+function plannedValues(plan: Plan, sorted: ResourceChange[], sides: Sides[]): Record<string, unknown> {
+  const { moduleFor, finish } = moduleTree();
+  for (let i = 0; i < sorted.length; i++) {
+    const c = sorted[i];
     if (c.action === 'delete' || c.after === null) continue;
-    const s = sidesOf(c);
+    const s = sides[i];
     const r = identity(c);
     delete r.module_address;
     r.schema_version = 0;
@@ -212,13 +234,6 @@ function plannedValues(plan: Plan, sorted: ResourceChange[]): Record<string, unk
     r.sensitive_values = isObj(sv) ? sv : {};
     moduleFor(c.moduleAddress).resources.push(r);
   }
-  const finish = (m: ModuleJSON): Record<string, unknown> => {
-    const o: Record<string, unknown> = {};
-    if (m.address) o.address = m.address;
-    if (m.resources.length) o.resources = m.resources;
-    if (m.child_modules.length) o.child_modules = m.child_modules.sort((a, b) => compareAddresses(a.address!, b.address!)).map(finish);
-    return o;
-  };
   const outputs: Record<string, unknown> = {};
   for (const o of [...plan.outputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (o.action === 'delete') continue;
@@ -228,14 +243,73 @@ function plannedValues(plan: Plan, sorted: ResourceChange[]): Record<string, unk
   }
   const pv: Record<string, unknown> = {};
   if (Object.keys(outputs).length) pv.outputs = outputs;
-  pv.root_module = finish(root);
+  pv.root_module = finish();
   return pv;
+}
+
+function isPoolformState(x: unknown): x is State {
+  return isObj(x) && Array.isArray(x.resources) && typeof x.lineage === 'string' && typeof x.serial === 'number';
+}
+
+/** Split an instance address into its module address, name and instance key. */
+function splitInstanceAddress(address: string, mode: 'managed' | 'data'): { module?: string; name: string; index?: string | number } {
+  const parts = addressParts(address);
+  const last = parts[parts.length - 1];
+  const b = last.indexOf('[');
+  const name = b < 0 ? last : last.slice(0, b);
+  let index: string | number | undefined;
+  if (b >= 0) {
+    const key = last.slice(b + 1, last.lastIndexOf(']'));
+    if (/^\d+$/.test(key)) index = Number(key);
+    else {
+      try {
+        index = JSON.parse(key) as string;
+      } catch {
+        index = key;
+      }
+    }
+  }
+  const own = mode === 'data' ? 3 : 2;
+  const module = parts.length > own ? parts.slice(0, parts.length - own).join('.') : undefined;
+  return { module, name, index };
+}
+
+/**
+ * Poolform's state as Terraform's `prior_state` section (format 1.0 values), so policies that
+ * look at current objects work. Sensitive values are nulled, as everywhere in this document.
+ */
+export function stateToJSON(state: State): Record<string, unknown> {
+  const { moduleFor, finish } = moduleTree();
+  const sorted = [...state.resources].sort((a, b) => compareAddresses(a.address, b.address));
+  for (const r of sorted) {
+    const { module, name, index } = splitInstanceAddress(r.address, r.mode);
+    const values: Record<string, unknown> = r.mode === 'managed' && r.id && !('id' in r.attributes) ? { ...r.attributes, id: r.id } : r.attributes;
+    const sens = shapeFromPaths(r.sensitivePaths, r.attributes);
+    const o: Record<string, unknown> = { address: r.address, mode: r.mode, type: r.type, name };
+    if (index !== undefined) o.index = index;
+    o.provider_name = providerName(r.provider);
+    o.schema_version = 0;
+    o.values = maskValue(values, sens, undefined);
+    o.sensitive_values = isObj(sens) ? sens : {};
+    if (r.dependencies.length) o.depends_on = r.dependencies;
+    if (r.tainted) o.tainted = true;
+    moduleFor(module).resources.push(o);
+  }
+  const outputs: Record<string, unknown> = {};
+  for (const n of Object.keys(state.outputs).sort()) {
+    const o = state.outputs[n];
+    outputs[n] = o.sensitive ? { sensitive: true } : { sensitive: false, value: o.value };
+  }
+  const values: Record<string, unknown> = {};
+  if (Object.keys(outputs).length) values.outputs = outputs;
+  values.root_module = finish();
+  return { format_version: '1.0', terraform_version: state.poolform_version, values };
 }
 
 export interface PlanJSONExtra {
   /** The configuration section, already in Terraform's shape (the caller owns the config model). */
   configuration?: unknown;
-  /** The prior state section, already in Terraform's shape. */
+  /** The prior state: poolform's State (converted here) or a section already in Terraform's shape. */
   priorState?: unknown;
 }
 
@@ -255,14 +329,15 @@ export function renderPlanJSON(plan: Plan, extra: PlanJSONExtra = {}): object {
     }
     doc.variables = variables;
   }
-  doc.planned_values = plannedValues(plan, sorted);
+  const sides = sorted.map(sidesOf);
+  doc.planned_values = plannedValues(plan, sorted, sides);
   // Terraform omits an empty resource_drift; we always write it so consumers can rely on it.
   doc.resource_drift = sorted.filter((c) => c.drift && c.drift.length > 0).map(driftJSON);
-  doc.resource_changes = sorted.map(resourceChangeJSON);
+  doc.resource_changes = sorted.map((c, i) => resourceChangeJSON(c, sides[i]));
   const outs: Record<string, unknown> = {};
   for (const o of [...plan.outputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) outs[o.name] = outputChangeJSON(o);
   doc.output_changes = outs;
-  if (extra.priorState !== undefined) doc.prior_state = extra.priorState;
+  if (extra.priorState !== undefined) doc.prior_state = isPoolformState(extra.priorState) ? stateToJSON(extra.priorState) : extra.priorState;
   if (extra.configuration !== undefined) doc.configuration = extra.configuration;
   doc.relevant_attributes = [];
   doc.timestamp = plan.created;

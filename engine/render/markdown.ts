@@ -6,7 +6,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import type { Plan, ResourceChange } from '../plan/types.js';
 import type { DiffLine } from './diff.js';
-import { changeBlockLines, driftBlockLines, outputChangeLines, summaryLine, visibleChanges, compareAddresses } from './text.js';
+import { changeBlockLines, changeHeadlines, compareAddresses, driftBlockLines, outputChangeLines, summaryLine, visibleChanges } from './text.js';
 
 export interface MarkdownOptions {
   /** A heading above the summary, e.g. "poolform plan for `prod`". */
@@ -110,7 +110,7 @@ function tableSymbol(c: ResourceChange): string {
   }
 }
 
-function reasonCell(c: ResourceChange, comments: string[]): string {
+function reasonCell(comments: string[]): string {
   // The text plan's reason lines, minus the impact (it has its own column).
   const parts = comments.slice(1).filter((x) => !x.startsWith('impact: '));
   return parts.map((x) => x.replace(/^\((.*)\)$/, '$1')).join('; ');
@@ -164,12 +164,13 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   const reserve = diags.length + 200;
 
   if (changes.length > 0) {
-    const blocks = changes.map((c) => ({ c, b: changeBlockLines(c) }));
+    // Block lines are built only for the changes that fit the comment.
+    const blocks = changes.map((c) => ({ c, comments: changeHeadlines(c) }));
     const rows = ['| Action | Resource | Impact | Reason |', '|:---:|---|---|---|'];
     let tableSize = 0;
     let shownRows = 0;
-    for (const { c, b } of blocks) {
-      const row = `| ${codeCell(tableSymbol(c))} | ${codeCell(c.address)} | ${c.impact && c.impact !== 'none' ? escapeCell(c.impact) : ''} | ${escapeCell(reasonCell(c, b.comments))} |`;
+    for (const { c, comments } of blocks) {
+      const row = `| ${codeCell(tableSymbol(c))} | ${codeCell(c.address)} | ${c.impact && c.impact !== 'none' ? escapeCell(c.impact) : ''} | ${escapeCell(reasonCell(comments))} |`;
       if (size + tableSize + row.length + reserve > max / 2) break;
       rows.push(row);
       tableSize += row.length + 1;
@@ -182,10 +183,14 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
 
     let omitted = 0;
     const details: string[] = [];
-    for (const { c, b } of blocks) {
-      const summaryHtml = `<code>${escapeHtml(tableSymbol(c))}</code> ${escapeHtml(b.comments[0])}`;
-      const block = detailsBlock(summaryHtml, b.lines);
-      if (omitted > 0 || size + block.length + reserve > max) {
+    for (const { c, comments } of blocks) {
+      if (omitted > 0) {
+        omitted++;
+        continue;
+      }
+      const summaryHtml = `<code>${escapeHtml(tableSymbol(c))}</code> ${escapeHtml(comments[0])}`;
+      const block = detailsBlock(summaryHtml, changeBlockLines(c).lines);
+      if (size + block.length + reserve > max) {
         omitted++;
         continue;
       }

@@ -8,8 +8,8 @@ import { type Palette, colorMarker, palette } from './color.js';
 import {
   type BlockMode,
   type DiffLine,
-  applyChanges,
   blockBodyLines,
+  driftObjects,
   makeContext,
   namedValueLines,
   shapeFromPaths,
@@ -25,9 +25,12 @@ export interface TextOptions {
 // Line layout
 
 /** Lay out one diff line: the marker right-aligned in a 3-column gutter at 4 spaces per level. */
+const PADS: string[] = [];
+const spaces = (n: number) => PADS[n] ?? (PADS[n] = ' '.repeat(n));
+
 export function formatLine(l: DiffLine, p: Palette): string {
   const pad = Math.max(0, 4 * l.depth + 3 - l.mark.length);
-  let s = ' '.repeat(pad) + colorMarker(l.mark, p) + ' ' + l.text;
+  let s = spaces(pad) + colorMarker(l.mark, p) + ' ' + l.text;
   if (l.forces) s += ' ' + p.red('# forces replacement');
   return s;
 }
@@ -37,24 +40,33 @@ export function formatLine(l: DiffLine, p: Palette): string {
 
 /** Compare addresses so that `a[2]` sorts before `a[10]` (digit runs compare as numbers). */
 export function compareAddresses(a: string, b: string): number {
-  const re = /(\d+)|(\D+)/g;
-  const ta = a.match(re) ?? [];
-  const tb = b.match(re) ?? [];
-  const n = Math.min(ta.length, tb.length);
-  for (let i = 0; i < n; i++) {
-    const x = ta[i];
-    const y = tb[i];
-    if (x === y) continue;
-    const dx = x.charCodeAt(0) >= 48 && x.charCodeAt(0) <= 57;
-    const dy = y.charCodeAt(0) >= 48 && y.charCodeAt(0) <= 57;
-    if (dx && dy) {
-      const d = Number(x) - Number(y);
-      if (d !== 0) return d;
+  // Character walk without allocation: plans sort tens of thousands of addresses.
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(j);
+    if (isDigit(ca) && isDigit(cb)) {
+      let si = i;
+      let sj = j;
+      while (i < a.length && isDigit(a.charCodeAt(i))) i++;
+      while (j < b.length && isDigit(b.charCodeAt(j))) j++;
+      while (si < i - 1 && a.charCodeAt(si) === 48) si++;
+      while (sj < j - 1 && b.charCodeAt(sj) === 48) sj++;
+      if (i - si !== j - sj) return i - si - (j - sj);
+      for (; si < i; si++, sj++) {
+        const d = a.charCodeAt(si) - b.charCodeAt(sj);
+        if (d !== 0) return d;
+      }
+      continue;
     }
-    return x < y ? -1 : 1;
+    if (ca !== cb) return ca - cb;
+    i++;
+    j++;
   }
-  return ta.length - tb.length;
+  return a.length - i - (b.length - j);
 }
+const isDigit = (c: number) => c >= 48 && c <= 57;
 
 /** Split an address on the dots that separate its parts (not those inside `["a.b"]`). */
 export function addressParts(address: string): string[] {
@@ -126,7 +138,8 @@ function headerMark(c: ResourceChange): string {
   }
 }
 
-function headlines(c: ResourceChange): string[] {
+/** The comment lines above a change's block: what happens, then why (reasons, impact). */
+export function changeHeadlines(c: ResourceChange): string[] {
   const a = c.address;
   const reasons: string[] = [];
   let head: string;
@@ -178,9 +191,11 @@ function headlines(c: ResourceChange): string[] {
             : `${a} has no changes`;
   }
   if (c.reason) {
+    // The planner's own words, when it gave some, say it best: they replace the stock line.
     const r = c.reason.trim().replace(/^\((.*)\)$/, '$1');
     const line = c.action === 'replace' ? `(replace because ${r})` : /^because\b/.test(r) ? `(${r})` : `(because ${r})`;
-    if (!reasons.some((x) => x === line)) reasons.push(line);
+    reasons.length = 0;
+    reasons.push(line);
   }
   if (c.previousAddress !== undefined && c.action !== 'noop') reasons.push(`(moved from ${c.previousAddress})`);
   if (c.importingId !== undefined && c.action !== 'noop') reasons.push(`(imported from ${quoteString(c.importingId)})`);
@@ -233,26 +248,22 @@ export function changeBlockLines(c: ResourceChange): { comments: string[]; lines
     withSensitivePaths(c.afterSensitive, c.changes),
     c.replacePaths,
     c.changes,
+    // An update always lists its changes; for the rest an empty list means "none besides the
+    // unknowns", so the planner's list decides what shows unless it is an update without one.
+    c.action !== 'update' || c.changes.length > 0,
   );
   const lines: DiffLine[] = [{ depth: 0, mark: headerMark(c), text: `${blockKeyword(c)} {` }];
   lines.push(...blockBodyLines(before, after, bodyMode(c), ctx));
   lines.push({ depth: 0, mark: ' ', text: '}' });
-  return { comments: headlines(c), lines };
+  return { comments: changeHeadlines(c), lines };
 }
 
 /** Drift of one instance: what state recorded versus what was observed. */
 export function driftBlockLines(c: ResourceChange): { comments: string[]; lines: DiffLine[] } | undefined {
   const drift = c.drift;
   if (!drift || drift.length === 0) return undefined;
-  const recorded = applyChanges(c.before, drift, 'before');
-  const deleted = c.before === null;
-  const observed = deleted ? null : applyChanges(c.before, drift, 'after');
-  if (c.id !== undefined && !('id' in recorded)) {
-    recorded.id = c.id;
-    if (observed) observed.id = c.id;
-  }
-  const sens = withSensitivePaths(c.beforeSensitive, drift);
-  const ctx = makeContext({}, sens, sens, [], drift);
+  const { recorded, observed, deleted, sensitive } = driftObjects(c);
+  const ctx = makeContext({}, sensitive, sensitive, [], drift, true);
   const lines: DiffLine[] = [{ depth: 0, mark: deleted ? '-' : '~', text: `${blockKeyword(c)} {` }];
   lines.push(...blockBodyLines(recorded, observed, deleted ? 'delete' : 'update', ctx));
   lines.push({ depth: 0, mark: ' ', text: '}' });
@@ -366,11 +377,14 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
   if (changes.length > 0) {
     const used = new Set<string>();
     for (const c of changes) used.add(headerMark(c));
-    push('Poolform used the selected providers to generate the following execution plan. Resource actions are indicated with the following symbols:');
-    for (const [mark, words] of LEGEND) {
-      if (used.has(mark)) push(`${' '.repeat(3 - mark.length)}${colorMarker(mark, p)} ${words}`);
+    const legend = LEGEND.filter(([mark]) => used.has(mark));
+    // Only moves and imports: no action symbols to explain.
+    if (legend.length > 0) {
+      push('Poolform used the selected providers to generate the following execution plan. Resource actions are indicated with the following symbols:');
+      for (const [mark, words] of legend) push(`${' '.repeat(3 - mark.length)}${colorMarker(mark, p)} ${words}`);
+      push('');
     }
-    push('', 'Poolform will perform the following actions:', '');
+    push('Poolform will perform the following actions:', '');
     for (const c of changes) {
       const b = changeBlockLines(c);
       for (const [i, cm] of b.comments.entries()) push(i === 0 ? p.bold(`  # ${cm}`) : `  # ${cm}`);
@@ -394,16 +408,19 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
 // ---------------------------------------------------------------------------------------------
 // state show, output
 
-/** One instance as `poolform state show` prints it: a block of its recorded attributes. */
+/** One instance as `poolform state show` prints it: a block of its recorded attributes (no final newline). */
 export function renderStateResource(r: ResourceInstanceState, opts: TextOptions): string {
   const p = palette(opts.color);
   const attrs: Record<string, unknown> = 'id' in r.attributes || !r.id ? r.attributes : { ...r.attributes, id: r.id };
   const head = `${r.mode === 'data' ? 'data' : 'resource'} ${quoteString(r.type)} ${quoteString(resourceNameOf(r.address))} {`;
-  const body = renderAttributeLines(attrs, { indent: '    ', unit: '    ', sensitive: shapeFromPaths(r.sensitivePaths) });
-  return [p.bold(`# ${r.address}:${r.tainted ? ' (tainted)' : ''}`), head, ...body, '}'].join('\n') + '\n';
+  const body = renderAttributeLines(attrs, { indent: '    ', unit: '    ', sensitive: shapeFromPaths(r.sensitivePaths, r.attributes) });
+  return [p.bold(`# ${r.address}:${r.tainted ? ' (tainted)' : ''}`), head, ...body, '}'].join('\n');
 }
 
-/** All outputs as `poolform output` prints them: `name = value`, sensitive ones as <sensitive>. */
+/**
+ * All outputs as `poolform output` prints them: `name = value`, sensitive ones as <sensitive>,
+ * one per line, no final newline (callers add it).
+ */
 export function renderOutputs(outputs: Record<string, { value: unknown; sensitive: boolean }>, opts: TextOptions): string {
   void opts; // no colour in output values: they are often piped
   const names = Object.keys(outputs).sort();
@@ -412,5 +429,5 @@ export function renderOutputs(outputs: Record<string, { value: unknown; sensitiv
     const o = outputs[n];
     lines.push(`${n} = ${o.sensitive ? '<sensitive>' : renderValue(o.value, { unit: '  ' })}`);
   }
-  return lines.length ? lines.join('\n') + '\n' : '';
+  return lines.join('\n');
 }

@@ -78,6 +78,7 @@ export function schemaAjv(): AjvInstance {
   for (const k of BOOL_KEYWORDS) ajv.addKeyword({ keyword: k, schemaType: 'boolean' });
   for (const [k, values] of Object.entries(ENUM_KEYWORDS)) ajv.addKeyword({ keyword: k, schemaType: 'string', metaSchema: { enum: values } });
   ajv.addKeyword({ keyword: 'x-provider', schemaType: 'string' });
+  ajv.addKeyword({ keyword: 'x-derived-from', schemaType: 'array', metaSchema: { type: 'array', items: { type: 'string' } } });
   for (const [name, check] of Object.entries(FORMATS)) ajv.addFormat(name, check instanceof RegExp ? check : { validate: check });
   sharedAjv = ajv;
   return ajv;
@@ -152,6 +153,8 @@ function deriveAttributes(
     };
     const def = kw('default');
     if (def !== undefined) meta.default = def;
+    const derived = kw('x-derived-from');
+    if (Array.isArray(derived)) meta.derivedFrom = derived as string[];
     const desc = kw('description');
     if (typeof desc === 'string') meta.description = desc;
     if (Array.isArray(node.enum)) meta.enum = node.enum;

@@ -24,6 +24,8 @@ export interface AttributeMeta {
   /** How nested blocks map onto the value: one object, or a list of objects. */
   nesting?: 'single' | 'list';
   enum?: unknown[];
+  /** A computed attribute the platform recomputes when any of these attributes change (x-derived-from). */
+  derivedFrom?: string[];
 }
 
 export interface ResourceSchema {

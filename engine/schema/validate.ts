@@ -6,11 +6,13 @@
 //     holding one are dropped from the copy ajv sees, and errors at or under a list element
 //     holding one are discarded;
 //   - null means "not set" (as in HCL), so null-valued keys are dropped too;
+//   - runtime Unknown and Sensitive wrappers are tolerated (checked as unknown / as their value);
 //   - computed-only attributes set by the user are reported as such;
 //   - ajv's errors become short human messages with nearest-name suggestions.
 
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { nearestName } from '../diagnostics.js';
+import { Sensitive, Unknown } from '../lang/value.js';
 import { UNKNOWN_MARK } from '../provider.js';
 import { schemaAjv } from './load.js';
 import type { AttributeMeta, ResourceSchema } from './types.js';
@@ -30,8 +32,9 @@ export type Validator = (value: Record<string, unknown>) => SchemaError[];
 
 const cache = new WeakMap<ResourceSchema, Validator>();
 
+/** An unknown value: the JSON placeholder, or (tolerated too) a runtime Unknown. */
 function isPlaceholder(v: unknown): boolean {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && (v as Record<string, unknown>)[UNKNOWN_MARK] === true;
+  return v !== null && typeof v === 'object' && (v instanceof Unknown || (v as Record<string, unknown>)[UNKNOWN_MARK] === true);
 }
 
 interface Prepared {
@@ -52,15 +55,20 @@ function prepare(v: unknown, pointer: string, prep: Prepared): unknown {
   if (Array.isArray(v)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < v.length; i++) {
-      const el = v[i];
+      let el = v[i];
       if (el === null || typeof el !== 'object') continue;
       const p = `${pointer}/${i}`;
+      if (el instanceof Sensitive) {
+        copy ??= v.slice();
+        copy[i] = el = el.value;
+        if (el === null || typeof el !== 'object') continue;
+      }
       if (isPlaceholder(el)) {
         (prep.unknowns ??= new Set()).add(p);
         continue; // kept in place (indexes must not shift); errors under it are discarded
       }
       const n = prepare(el, p, prep);
-      if (n !== el) {
+      if (n !== v[i]) {
         copy ??= v.slice();
         copy[i] = n;
       }
@@ -71,15 +79,15 @@ function prepare(v: unknown, pointer: string, prep: Prepared): unknown {
   let copy: Record<string, unknown> | undefined;
   for (const k in obj) {
     const el = obj[k];
-    let n = el;
+    let n = el instanceof Sensitive ? el.value : el;
     let drop = false;
-    if (el === null || el === undefined) drop = true;
-    else if (typeof el === 'object') {
+    if (n === null || n === undefined) drop = true;
+    else if (typeof n === 'object') {
       const p = `${pointer}/${escapePointer(k)}`;
-      if (isPlaceholder(el)) {
+      if (isPlaceholder(n)) {
         (prep.unknowns ??= new Set()).add(p);
         drop = true;
-      } else n = prepare(el, p, prep);
+      } else n = prepare(n, p, prep);
     }
     if (copy === undefined) {
       if (!drop && n === el) continue;

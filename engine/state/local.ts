@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Journal, LockInfo, State, StateBackend } from './types.js';
-import { StateError, readStateFile, writeStateFile } from './file.js';
+import { readStateFile, writeStateFile } from './file.js';
 import { FileJournal, readJournalFile, removeJournalFile, replayJournal, type JournalContents } from './journal.js';
-import { acquireLock, forceReleaseLock, readLock, releaseLock } from './lock.js';
+import { LockError, acquireLock, forceReleaseLock, readLock, releaseLock } from './lock.js';
 
 export const STATE_FILE_NAME = 'poolform.state.json';
 
@@ -137,7 +137,9 @@ export class LocalBackend implements StateBackend {
 
   async lockHolder(): Promise<LockInfo | undefined> {
     const h = readLock(this.lockPath);
-    if (h === 'unreadable') throw new StateError(`the lock file ${this.lockPath} cannot be read`);
+    if (h === 'unreadable') {
+      throw new LockError(`the lock file ${this.lockPath} cannot be read; if no poolform is running, delete it`);
+    }
     return h;
   }
 }

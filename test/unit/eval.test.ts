@@ -513,7 +513,7 @@ test('sensitive operands give sensitive results', () => {
 });
 
 test('an error does not cascade: one root cause, one diagnostic', () => {
-  const { diags, value } = ev('upper("${(var.nmae + 1) * 2}") == "x" ? [for x in var.nmae : x.y] : 1');
+  const { diags, value } = ev('upper("${(var.nmae + 1) * 2}") == "x" ? [for x in var.list : x] : 1');
   assert.equal(value, UNKNOWN);
   assert.deepEqual(
     diags.list.map((d) => d.summary),
@@ -541,9 +541,24 @@ test('conditionals: selection, bool conversion, result type unification', () => 
   assert.deepEqual(val('true ? {a = 1} : {b = 2}'), { a: 1 });
 });
 
-test('conditionals: only the taken branch reports errors', () => {
+test('conditionals: only the taken branch reports run-time errors', () => {
   assert.equal(val('var.nothing != null ? var.nothing.id : "none"'), 'none');
-  assert.equal(val('var.flag ? 1 : var.undefined_thing'), 1);
+  assert.equal(val('var.flag ? 1 : upper(var.list)'), 1);
+  assert.equal(val('var.flag ? 1 : "a" + 1'), 1);
+  assert.equal(val('var.flag ? 1 : [for x in var.nums : x.nope]'), 1);
+});
+
+test('conditionals: undeclared names in the untaken branch are still errors', () => {
+  let e = err('var.flag ? 1 : var.undefined_thing');
+  assert.equal(e.summary, 'Reference to undeclared input variable');
+  assert.equal(e.text, 'var.undefined_thing');
+  e = err('var.flag ? "a" : nope.a');
+  assert.equal(e.summary, 'Reference to undeclared resource');
+  e = err('var.flag ? 1 : data.xenserver_pool.other.uuid');
+  assert.equal(e.summary, 'Reference to undeclared resource');
+  e = err('var.flag ? 1 : xenserver_vm.wbe.id');
+  assert.equal(e.suggestion, 'web');
+  assert.equal(val('var.flag ? 1 : [for item in var.vms : item.id]'), 1);
 });
 
 test('conditionals: condition errors and unknown conditions', () => {

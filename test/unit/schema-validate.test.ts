@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { Sensitive, Unknown } from '../../engine/lang/value.js';
 import { UNKNOWN_MARK } from '../../engine/provider.js';
 import { loadSchemaFile, repoRoot, schemaDir } from '../../engine/schema/load.js';
 import { compileValidator, renderPath } from '../../engine/schema/validate.js';
@@ -92,6 +93,13 @@ test('unknown placeholders are tolerated anywhere', () => {
 test('placeholders do not hide real errors beside them', () => {
   const errs = compileValidator(group)({ name: U(), members: [U(), 7], settings: { mtu: U(), mode: 'nope' } });
   assert.deepEqual(errs.map((e) => e.path), [['members', 1], ['settings', 'mode']]);
+});
+
+test('runtime Unknown and Sensitive wrappers are tolerated', () => {
+  const v = compileValidator(group);
+  assert.deepEqual(v({ name: new Unknown('string'), members: [new Unknown(), new Sensitive('b')], settings: new Sensitive({ mtu: 1500 }) }), []);
+  assert.deepEqual(v({ name: new Sensitive(5) }), [{ path: ['name'], message: 'attribute "name" must be a string' }]);
+  assert.deepEqual(v({ name: 'g', members: [new Sensitive(3)] }), [{ path: ['members', 0], message: 'attribute "members[0]" must be a string' }]);
 });
 
 test('null means unset', () => {

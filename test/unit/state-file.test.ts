@@ -1,5 +1,5 @@
 // The state file: atomic writes, 0600 modes, backups, validation errors, version checks.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +16,17 @@ import {
   writeFileAtomic,
 } from '../../engine/state/file.js';
 
+const tempDirs: string[] = [];
+function made(dir: string): string {
+  tempDirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function tempDir(): string {
-  return fs.mkdtempSync(join(tmpdir(), 'pf-state-'));
+  return made(fs.mkdtempSync(join(tmpdir(), 'pf-state-')));
 }
 
 function mode(path: string): number {

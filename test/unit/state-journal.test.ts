@@ -1,5 +1,5 @@
 // The apply journal: durable appends, replay after a crash, torn tails, commit, recover.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -10,8 +10,17 @@ import { LocalBackend } from '../../engine/state/local.js';
 import { emptyState, findResource, listAddresses } from '../../engine/state/ops.js';
 import { StateError } from '../../engine/state/file.js';
 
+const tempDirs: string[] = [];
+function made(dir: string): string {
+  tempDirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function backend(): LocalBackend {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'pf-journal-'));
+  const dir = made(fs.mkdtempSync(join(tmpdir(), 'pf-journal-')));
   return new LocalBackend(join(dir, 'poolform.state.json'), { version: '0.1.0' });
 }
 

@@ -23,13 +23,13 @@ import type {
   TemplatePart,
   TupleExpr,
 } from './ast.js';
-import { Tok, scan, type Token, type TokType } from './scanner.js';
+import { Tok, scan, type Tokens, type TokType } from './scanner.js';
 
 /** Parses a whole native-syntax file (`.hcl`, `.tf`-style). */
 export function parseHCL(source: string, filename: string, diags: Diagnostics): File {
   const local = new Diagnostics();
   const toks = scan(source, filename, local);
-  const p = new Parser(source, filename, local, toks, 0);
+  const p = new Parser(source, filename, local, toks);
   const body = p.parseFile();
   addSorted(diags, local);
   return { filename, source, body };
@@ -50,7 +50,7 @@ function addSorted(into: Diagnostics, local: Diagnostics): void {
 export function parseExpression(source: string, filename: string, diags: Diagnostics, start?: Pos): Expr {
   const local = new Diagnostics();
   const toks = scan(source, filename, local, { start });
-  const p = new Parser(source, filename, local, toks, start ? start.byte : 0);
+  const p = new Parser(source, filename, local, toks);
   const e = p.parseStandaloneExpression();
   addSorted(diags, local);
   return e;
@@ -63,7 +63,7 @@ export function parseExpression(source: string, filename: string, diags: Diagnos
 export function parseTemplate(source: string, filename: string, diags: Diagnostics, start?: Pos): TemplateExpr {
   const local = new Diagnostics();
   const toks = scan(source, filename, local, { start, mode: 'template' });
-  const p = new Parser(source, filename, local, toks, start ? start.byte : 0);
+  const p = new Parser(source, filename, local, toks);
   const t = p.parseBareTemplate(start ?? { line: 1, col: 1, byte: 0 });
   addSorted(diags, local);
   return t;
@@ -145,18 +145,42 @@ class Parser {
     private readonly src: string,
     private readonly file: string,
     private readonly diags: Diagnostics,
-    private readonly toks: Token[],
-    private readonly base: number,
+    private readonly ts: Tokens,
   ) {}
 
   // ------------------------------------------------------------------------------ helpers
 
-  private text(t: Token): string {
-    return this.src.slice(t.start.byte - this.base, t.end.byte - this.base);
+  private ty(i: number): TokType {
+    return this.ts.type[i] as TokType;
   }
 
-  private charAt(p: Pos): number {
-    return this.src.charCodeAt(p.byte - this.base);
+  // Small direct-mapped cache of Pos objects by token edge, so that nodes sharing a token edge
+  // (a name and the attribute it starts) share one Pos instead of each allocating their own.
+  private readonly pcKey = new Int32Array(256).fill(-1);
+  private readonly pcPos: Pos[] = new Array<Pos>(256);
+
+  private sp(i: number): Pos {
+    const k = i << 1;
+    const slot = k & 255;
+    if (this.pcKey[slot] === k) return this.pcPos[slot];
+    const p = this.ts.startPos(i);
+    this.pcKey[slot] = k;
+    this.pcPos[slot] = p;
+    return p;
+  }
+
+  private ep(i: number): Pos {
+    const k = (i << 1) | 1;
+    const slot = k & 255;
+    if (this.pcKey[slot] === k) return this.pcPos[slot];
+    const p = this.ts.endPos(i);
+    this.pcKey[slot] = k;
+    this.pcPos[slot] = p;
+    return p;
+  }
+
+  private text(i: number): string {
+    return this.src.slice(this.ts.start[i], this.ts.end[i]);
   }
 
   private r(start: Pos, end: Pos): Range {
@@ -178,49 +202,50 @@ class Parser {
     this.ignoreNL = this.nlStack[this.nlStack.length - 1];
   }
 
-  private peek(): Token {
-    const toks = this.toks;
+  /** Index of the next token (skipping newlines where they are insignificant). */
+  private peek(): number {
+    const type = this.ts.type;
     let i = this.i;
-    if (this.ignoreNL) while (toks[i].type === Tok.Newline) i++;
-    return toks[i];
+    if (this.ignoreNL) while (type[i] === Tok.Newline) i++;
+    return i;
   }
 
   /** The k-th token after the next one (k=0 is peek()). */
-  private peekN(k: number): Token {
-    const toks = this.toks;
+  private peekN(k: number): number {
+    const type = this.ts.type;
     let i = this.i;
     for (let n = 0; ; n++) {
-      if (this.ignoreNL) while (toks[i].type === Tok.Newline) i++;
-      if (n === k || toks[i].type === Tok.EOF) return toks[i];
+      if (this.ignoreNL) while (type[i] === Tok.Newline) i++;
+      if (n === k || type[i] === Tok.EOF) return i;
       i++;
     }
   }
 
-  private next(): Token {
-    const toks = this.toks;
-    if (this.ignoreNL) while (toks[this.i].type === Tok.Newline) this.i++;
-    const t = toks[this.i];
-    if (t.type !== Tok.EOF) this.i++;
+  private next(): number {
+    const type = this.ts.type;
+    if (this.ignoreNL) while (type[this.i] === Tok.Newline) this.i++;
+    const t = this.i;
+    if (type[t] !== Tok.EOF) this.i++;
     return t;
   }
 
-  private isKeyword(t: Token, kw: string): boolean {
-    return t.type === Tok.Ident && t.end.byte - t.start.byte === kw.length && this.text(t) === kw;
+  private isKeyword(t: number, kw: string): boolean {
+    return this.ts.type[t] === Tok.Ident && this.ts.end[t] - this.ts.start[t] === kw.length && this.text(t) === kw;
   }
 
   /** Placeholder for an expression that could not be parsed. */
-  private bad(at: Token): Expr {
-    return { kind: 'Literal', value: null, range: this.r(at.start, at.start) };
+  private bad(at: number): Expr {
+    return { kind: 'Literal', value: null, range: this.r(this.sp(at), this.sp(at)) };
   }
 
-  private expressionStartError(t: Token): void {
-    if (t.type === Tok.EOF)
-      this.err('Missing expression', t.start, t.end, 'Expected the start of an expression, but found the end of the file.');
+  private expressionStartError(t: number): void {
+    if (this.ty(t) === Tok.EOF)
+      this.err('Missing expression', this.sp(t), this.ep(t), 'Expected the start of an expression, but found the end of the file.');
     else
       this.err(
         'Invalid expression',
-        t.start,
-        t.end,
+        this.sp(t),
+        this.ep(t),
         'Expected the start of an expression, but found an invalid expression token.',
       );
   }
@@ -230,17 +255,16 @@ class Parser {
    * Stops before a `}` that would close the enclosing block.
    */
   private recoverLine(): void {
-    const toks = this.toks;
-    let depth = 0;
+        let depth = 0;
     for (;;) {
-      const t = toks[this.i];
-      if (t.type === Tok.EOF) return;
-      if (t.type === Tok.Newline && depth === 0) {
+      const t = this.i;
+      if (this.ty(t) === Tok.EOF) return;
+      if (this.ty(t) === Tok.Newline && depth === 0) {
         this.i++;
         return;
       }
-      const d = bracketChange(t.type);
-      if (d < 0 && depth === 0 && t.type === Tok.CBrace && this.blockDepth > 0) return;
+      const d = bracketChange(this.ty(t));
+      if (d < 0 && depth === 0 && this.ty(t) === Tok.CBrace && this.blockDepth > 0) return;
       depth = Math.max(0, depth + d);
       this.i++;
     }
@@ -250,19 +274,18 @@ class Parser {
    * Skips balanced tokens until `close` at depth 0, which is consumed and returned. Gives up
    * (returns null) at EOF, or before a `}` at depth 0 when looking for something else.
    */
-  private skipTo(close: TokType): Token | null {
-    const toks = this.toks;
-    let depth = 0;
+  private skipTo(close: TokType): number {
+        let depth = 0;
     for (;;) {
-      const t = toks[this.i];
-      if (t.type === Tok.EOF) return null;
-      if (depth === 0 && t.type === close) {
+      const t = this.i;
+      if (this.ty(t) === Tok.EOF) return -1;
+      if (depth === 0 && this.ty(t) === close) {
         this.i++;
         return t;
       }
-      const d = bracketChange(t.type);
+      const d = bracketChange(this.ty(t));
       if (d < 0 && depth === 0) {
-        if (t.type === Tok.CBrace || close === Tok.TemplateSeqEnd) return null;
+        if (this.ty(t) === Tok.CBrace || close === Tok.TemplateSeqEnd) return -1;
         this.i++;
         continue;
       }
@@ -274,55 +297,55 @@ class Parser {
   // ---------------------------------------------------------------------------- structure
 
   parseFile(): Body {
-    const { attributes, blocks } = this.parseBodyItems(null);
-    const eof = this.toks[this.toks.length - 1];
-    return { kind: 'Body', attributes, blocks, range: this.r({ line: 1, col: 1, byte: 0 }, eof.end) };
+    const { attributes, blocks } = this.parseBodyItems(-1);
+    const eof = this.ts.n - 1;
+    return { kind: 'Body', attributes, blocks, range: this.r({ line: 1, col: 1, byte: 0 }, this.ep(eof)) };
   }
 
   /** Attributes and blocks up to EOF (top level) or to the `}` closing `open` (not consumed). */
-  private parseBodyItems(open: Token | null): { attributes: Attribute[]; blocks: Block[] } {
+  private parseBodyItems(open: number): { attributes: Attribute[]; blocks: Block[] } {
     const attributes: Attribute[] = [];
     const blocks: Block[] = [];
-    const toks = this.toks;
-    for (;;) {
-      const t = toks[this.i];
-      switch (t.type) {
+        for (;;) {
+      const t = this.i;
+      switch (this.ty(t)) {
         case Tok.Newline:
           this.i++;
           continue;
         case Tok.EOF:
-          if (open)
+          // An unterminated string or comment already explains the missing brace.
+          if (open >= 0 && !this.diags.list.some((d) => d.summary.startsWith('Unterminated')))
             this.err(
               'Unclosed configuration block',
-              open.start,
-              open.end,
+              this.sp(open),
+              this.ep(open),
               'There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.',
             );
           return { attributes, blocks };
         case Tok.CBrace:
-          if (open) return { attributes, blocks };
+          if (open >= 0) return { attributes, blocks };
           this.err(
             'Argument or block definition required',
-            t.start,
-            t.end,
+            this.sp(t),
+            this.ep(t),
             'An argument or block definition is required here; this closing brace has no matching opening brace.',
           );
           this.i++;
           continue;
         case Tok.Ident: {
-          const nt = toks[this.i + 1].type;
+          const nt = this.ty(this.i + 1);
           if (nt === Tok.Equal) {
             const before = this.nerr;
             const attr = this.parseAttribute();
             attributes.push(attr);
-            const end = toks[this.i];
-            if (end.type === Tok.Newline) this.i++;
-            else if (end.type !== Tok.EOF) {
+            const end = this.i;
+            if (this.ty(end) === Tok.Newline) this.i++;
+            else if (this.ty(end) !== Tok.EOF) {
               if (this.nerr === before)
                 this.err(
                   'Missing newline after argument',
-                  end.start,
-                  end.end,
+                  this.sp(end),
+                  this.ep(end),
                   'An argument definition must end with a newline.',
                 );
               this.recoverLine();
@@ -334,19 +357,19 @@ class Parser {
             if (b) blocks.push(b);
             continue;
           }
-          const n = toks[this.i + 1];
+          const n = (this.i + 1);
           if (nt === Tok.Newline || nt === Tok.EOF)
             this.err(
               'Argument or block definition required',
-              t.start,
-              t.end,
+              this.sp(t),
+              this.ep(t),
               'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.',
             );
           else
             this.err(
               'Invalid block definition',
-              n.start,
-              n.end,
+              this.sp(n),
+              this.ep(n),
               'Either a quoted string block label or an opening brace ("{") is expected here.',
             );
           this.recoverLine();
@@ -355,8 +378,8 @@ class Parser {
         default:
           this.err(
             'Argument or block definition required',
-            t.start,
-            t.end,
+            this.sp(t),
+            this.ep(t),
             'An argument or block definition is required here.',
           );
           this.recoverLine();
@@ -366,7 +389,7 @@ class Parser {
   }
 
   private parseAttribute(): Attribute {
-    const nameTok = this.toks[this.i++];
+    const nameTok = this.i++;
     this.i++; // =
     this.pushNL(false);
     const expr = this.parseExpr();
@@ -374,24 +397,33 @@ class Parser {
     return {
       kind: 'Attribute',
       name: this.text(nameTok),
-      nameRange: this.r(nameTok.start, nameTok.end),
+      nameRange: this.r(this.sp(nameTok), this.ep(nameTok)),
       expr,
-      range: this.r(nameTok.start, expr.range.end),
+      range: this.r(this.sp(nameTok), expr.range.end),
     };
   }
 
   private parseBlock(): Block | null {
-    const toks = this.toks;
-    const typeTok = toks[this.i++];
+        const typeTok = this.i++;
     const labels: string[] = [];
     const labelRanges: Range[] = [];
     for (;;) {
-      const t = toks[this.i];
-      if (t.type === Tok.Ident) {
+      const t = this.i;
+      if (this.ty(t) === Tok.Ident) {
         labels.push(this.text(t));
-        labelRanges.push(this.r(t.start, t.end));
+        labelRanges.push(this.r(this.sp(t), this.ep(t)));
         this.i++;
-      } else if (t.type === Tok.OQuote) {
+      } else if (
+        this.ty(t) === Tok.OQuote &&
+        this.ty(t + 1) === Tok.QuotedLit &&
+        this.ty(t + 2) === Tok.CQuote &&
+        isPlainLiteral(this.text(t + 1))
+      ) {
+        // Plain quoted label: no template machinery needed.
+        labels.push(this.text(t + 1));
+        labelRanges.push(this.r(this.sp(t), this.ep(t + 2)));
+        this.i += 3;
+      } else if (this.ty(t) === Tok.OQuote) {
         const before = this.nerr;
         const tmpl = this.parseQuotedTemplate();
         let s = '';
@@ -411,12 +443,12 @@ class Parser {
         labelRanges.push(tmpl.range);
       } else break;
     }
-    const open = toks[this.i];
-    if (open.type !== Tok.OBrace) {
+    const open = this.i;
+    if (this.ty(open) !== Tok.OBrace) {
       this.err(
         'Invalid block definition',
-        open.start,
-        open.end,
+        this.sp(open),
+        this.ep(open),
         'Either a quoted string block label or an opening brace ("{") is expected here.',
       );
       this.recoverLine();
@@ -425,61 +457,61 @@ class Parser {
     this.i++;
     let attributes: Attribute[] = [];
     let blocks: Block[] = [];
-    let close: Token;
-    if (toks[this.i].type === Tok.Newline) {
+    let close: number;
+    if (this.ty(this.i) === Tok.Newline || this.ty(this.i) === Tok.EOF) {
       this.blockDepth++;
       ({ attributes, blocks } = this.parseBodyItems(open));
       this.blockDepth--;
-      close = toks[this.i];
-      if (close.type === Tok.CBrace) this.i++;
+      close = this.i;
+      if (this.ty(close) === Tok.CBrace) this.i++;
     } else {
       // Single-line block: `name { }` or `name { arg = value }`.
-      const t = toks[this.i];
-      if (t.type === Tok.Ident && toks[this.i + 1].type === Tok.Equal) {
+      const t = this.i;
+      if (this.ty(t) === Tok.Ident && this.ty(this.i + 1) === Tok.Equal) {
         const before = this.nerr;
         attributes.push(this.parseAttribute());
-        close = toks[this.i];
-        if (close.type === Tok.CBrace) this.i++;
+        close = this.i;
+        if (this.ty(close) === Tok.CBrace) this.i++;
         else {
           if (this.nerr === before)
             this.err(
               'Invalid single-argument block definition',
-              close.start,
-              close.end,
+              this.sp(close),
+              this.ep(close),
               'A single-line block definition must end with a closing brace immediately after its single argument definition.',
             );
-          close = this.skipTo(Tok.CBrace) ?? toks[this.i];
+          close = orElse(this.skipTo(Tok.CBrace), this.i);
         }
-      } else if (t.type === Tok.CBrace) {
+      } else if (this.ty(t) === Tok.CBrace) {
         close = t;
         this.i++;
       } else {
         this.err(
           'Invalid single-argument block definition',
-          t.start,
-          t.end,
-          t.type === Tok.Ident
+          this.sp(t),
+          this.ep(t),
+          this.ty(t) === Tok.Ident
             ? 'A single-line block definition can contain only a single argument. To define a nested block, place it on a line of its own within its parent block.'
             : 'An argument definition or a closing brace is expected here.',
         );
-        close = this.skipTo(Tok.CBrace) ?? toks[this.i];
+        close = orElse(this.skipTo(Tok.CBrace), this.i);
       }
     }
-    const endTok = toks[this.i];
-    if (close.type === Tok.CBrace && endTok.type !== Tok.Newline && endTok.type !== Tok.EOF) {
-      this.err('Missing newline after block definition', endTok.start, endTok.end, 'A block definition must end with a newline.');
+    const endTok = this.i;
+    if (this.ty(close) === Tok.CBrace && this.ty(endTok) !== Tok.Newline && this.ty(endTok) !== Tok.EOF) {
+      this.err('Missing newline after block definition', this.sp(endTok), this.ep(endTok), 'A block definition must end with a newline.');
       this.recoverLine();
     }
-    const end = close.type === Tok.CBrace ? close.end : close.start;
+    const end = this.ty(close) === Tok.CBrace ? this.ep(close) : this.sp(close);
     return {
       kind: 'Block',
       type: this.text(typeTok),
-      typeRange: this.r(typeTok.start, typeTok.end),
+      typeRange: this.r(this.sp(typeTok), this.ep(typeTok)),
       labels,
       labelRanges,
-      body: { kind: 'Body', attributes, blocks, range: this.r(open.start, end) },
-      range: this.r(typeTok.start, end),
-      openBraceRange: this.r(open.start, open.end),
+      body: { kind: 'Body', attributes, blocks, range: this.r(this.sp(open), end) },
+      range: this.r(this.sp(typeTok), end),
+      openBraceRange: this.r(this.sp(open), this.ep(open)),
     };
   }
 
@@ -489,11 +521,11 @@ class Parser {
     this.pushNL(true);
     const e = this.parseExpr();
     const t = this.peek();
-    if (t.type !== Tok.EOF && this.nerr === 0)
+    if (this.ty(t) !== Tok.EOF && this.nerr === 0)
       this.err(
         'Extra characters after expression',
-        t.start,
-        t.end,
+        this.sp(t),
+        this.ep(t),
         'An expression was successfully parsed, but extra characters were found after it.',
       );
     this.popNL();
@@ -502,17 +534,17 @@ class Parser {
 
   private parseExpr(): Expr {
     const cond = this.parseBinary(1);
-    if (this.peek().type !== Tok.Question) return cond;
+    if (this.ty(this.peek()) !== Tok.Question) return cond;
     this.next();
     const before = this.nerr;
     const then = this.parseExpr();
     const colon = this.peek();
-    if (colon.type !== Tok.Colon) {
+    if (this.ty(colon) !== Tok.Colon) {
       if (this.nerr === before)
         this.err(
           'Missing false expression in conditional',
-          colon.start,
-          colon.end,
+          this.sp(colon),
+          this.ep(colon),
           'The conditional operator (...?...:...) requires a false expression, delimited by a colon.',
         );
       return { kind: 'Conditional', cond, then, else: this.bad(colon), range: this.r(cond.range.start, then.range.end) };
@@ -526,16 +558,16 @@ class Parser {
     let left = this.parseUnary();
     for (;;) {
       const t = this.peek();
-      const level = PREC[t.type] ?? 0;
+      const level = PREC[this.ty(t)] ?? 0;
       if (level === 0 || level < minLevel) return left;
       this.next();
       const right = this.parseBinary(level + 1);
       left = {
         kind: 'Binary',
-        op: OPS[t.type],
+        op: OPS[this.ty(t)],
         left,
         right,
-        opRange: this.r(t.start, t.end),
+        opRange: this.r(this.sp(t), this.ep(t)),
         range: this.r(left.range.start, right.range.end),
       };
     }
@@ -543,31 +575,31 @@ class Parser {
 
   private parseUnary(): Expr {
     const t = this.peek();
-    if (t.type === Tok.Bang || t.type === Tok.Minus) {
+    if (this.ty(t) === Tok.Bang || this.ty(t) === Tok.Minus) {
       this.next();
       const operand = this.parseUnary();
-      const range = this.r(t.start, operand.range.end);
+      const range = this.r(this.sp(t), operand.range.end);
       // `-1` is a negative number literal, as HCL folds it.
-      if (t.type === Tok.Minus && operand.kind === 'Literal' && typeof operand.value === 'number')
+      if (this.ty(t) === Tok.Minus && operand.kind === 'Literal' && typeof operand.value === 'number')
         return { kind: 'Literal', value: -operand.value, range };
-      return { kind: 'Unary', op: t.type === Tok.Bang ? '!' : '-', operand, range };
+      return { kind: 'Unary', op: this.ty(t) === Tok.Bang ? '!' : '-', operand, range };
     }
     return this.parsePostfix(this.parseTerm());
   }
 
   private parseTerm(): Expr {
     const t = this.peek();
-    switch (t.type) {
+    switch (this.ty(t)) {
       case Tok.Number: {
         this.next();
-        return { kind: 'Literal', value: Number(this.text(t)), range: this.r(t.start, t.end) };
+        return { kind: 'Literal', value: Number(this.text(t)), range: this.r(this.sp(t), this.ep(t)) };
       }
       case Tok.Ident: {
         const n = this.peekN(1);
-        if (n.type === Tok.OParen || n.type === Tok.DoubleColon) return this.parseCall();
+        if (this.ty(n) === Tok.OParen || this.ty(n) === Tok.DoubleColon) return this.parseCall();
         this.next();
         const name = this.text(t);
-        const range = this.r(t.start, t.end);
+        const range = this.r(this.sp(t), this.ep(t));
         if (name === 'true') return { kind: 'Literal', value: true, range };
         if (name === 'false') return { kind: 'Literal', value: false, range };
         if (name === 'null') return { kind: 'Literal', value: null, range };
@@ -582,18 +614,18 @@ class Parser {
         this.pushNL(true);
         const inner = this.parseExpr();
         let close = this.peek();
-        if (close.type === Tok.CParen) this.next();
+        if (this.ty(close) === Tok.CParen) this.next();
         else {
           this.err(
             'Unbalanced parentheses',
-            close.start,
-            close.end,
+            this.sp(close),
+            this.ep(close),
             'Expected a closing parenthesis to terminate the expression.',
           );
-          close = this.skipTo(Tok.CParen) ?? close;
+          close = orElse(this.skipTo(Tok.CParen), close);
         }
         this.popNL();
-        return { kind: 'Paren', expr: inner, range: this.r(t.start, close.end) };
+        return { kind: 'Paren', expr: inner, range: this.r(this.sp(t), this.ep(close)) };
       }
       case Tok.OBrack:
         return this.parseTuple();
@@ -607,159 +639,158 @@ class Parser {
 
   private parseCall(): FunctionCallExpr {
     let nameTok = this.next();
-    const start = nameTok.start;
+    const start = this.sp(nameTok);
     let name = this.text(nameTok);
     // Provider-defined functions: provider::name::function(...)
-    while (this.peek().type === Tok.DoubleColon) {
+    while (this.ty(this.peek()) === Tok.DoubleColon) {
       this.next();
       const part = this.peek();
-      if (part.type !== Tok.Ident) {
-        this.err('Missing function name', part.start, part.end, 'A function name is required after "::".');
+      if (this.ty(part) !== Tok.Ident) {
+        this.err('Missing function name', this.sp(part), this.ep(part), 'A function name is required after "::".');
         break;
       }
       this.next();
       name += '::' + this.text(part);
       nameTok = part;
     }
-    const nameRange = this.r(start, nameTok.end);
+    const nameRange = this.r(start, this.ep(nameTok));
     const open = this.peek();
-    if (open.type !== Tok.OParen) {
-      this.err('Missing function argument list', open.start, open.end, 'A function call requires an argument list in parentheses.');
+    if (this.ty(open) !== Tok.OParen) {
+      this.err('Missing function argument list', this.sp(open), this.ep(open), 'A function call requires an argument list in parentheses.');
       return { kind: 'FunctionCall', name, nameRange, args: [], expandFinal: false, range: nameRange };
     }
     this.next();
     this.pushNL(true);
     const args: Expr[] = [];
     let expandFinal = false;
-    let close: Token | null = null;
+    let close = -1;
     for (;;) {
       let t = this.peek();
-      if (t.type === Tok.CParen) {
+      if (this.ty(t) === Tok.CParen) {
         close = this.next();
         break;
       }
       const before = this.nerr;
       args.push(this.parseExpr());
       t = this.peek();
-      if (t.type === Tok.Ellipsis) {
+      if (this.ty(t) === Tok.Ellipsis) {
         this.next();
         expandFinal = true;
         t = this.peek();
-        if (t.type === Tok.CParen) {
+        if (this.ty(t) === Tok.CParen) {
           close = this.next();
           break;
         }
         this.err(
           'Missing closing parenthesis',
-          t.start,
-          t.end,
+          this.sp(t),
+          this.ep(t),
           'An expanded function argument (with ...) must be immediately followed by closing parentheses.',
         );
         close = this.skipTo(Tok.CParen);
         break;
       }
-      if (t.type === Tok.Comma) {
+      if (this.ty(t) === Tok.Comma) {
         this.next();
         continue;
       }
-      if (t.type === Tok.CParen) {
+      if (this.ty(t) === Tok.CParen) {
         close = this.next();
         break;
       }
       if (this.nerr === before)
         this.err(
           'Missing argument separator',
-          t.start,
-          t.end,
+          this.sp(t),
+          this.ep(t),
           'A comma is required to separate each function argument from the next.',
         );
       close = this.skipTo(Tok.CParen);
       break;
     }
     this.popNL();
-    const end = close ? close.end : args.length ? args[args.length - 1].range.end : open.end;
+    const end = close >= 0 ? this.ep(close) : args.length ? args[args.length - 1].range.end : this.ep(open);
     return { kind: 'FunctionCall', name, nameRange, args, expandFinal, range: this.r(start, end) };
   }
 
   private parseTuple(): Expr {
     const open = this.next();
     this.pushNL(true);
-    if (this.isKeyword(this.peek(), 'for') && this.peekN(1).type === Tok.Ident) {
+    if (this.isKeyword(this.peek(), 'for') && this.ty(this.peekN(1)) === Tok.Ident) {
       const f = this.parseFor(open, false);
       this.popNL();
       return f;
     }
     const items: Expr[] = [];
-    let close: Token | null = null;
+    let close = -1;
     for (;;) {
       let t = this.peek();
-      if (t.type === Tok.CBrack) {
+      if (this.ty(t) === Tok.CBrack) {
         close = this.next();
         break;
       }
       const before = this.nerr;
       items.push(this.parseExpr());
       t = this.peek();
-      if (t.type === Tok.Comma) {
+      if (this.ty(t) === Tok.Comma) {
         this.next();
         continue;
       }
-      if (t.type === Tok.CBrack) {
+      if (this.ty(t) === Tok.CBrack) {
         close = this.next();
         break;
       }
       if (this.nerr === before)
-        this.err('Missing item separator', t.start, t.end, 'Expected a comma to mark the beginning of the next item.');
+        this.err('Missing item separator', this.sp(t), this.ep(t), 'Expected a comma to mark the beginning of the next item.');
       close = this.skipTo(Tok.CBrack);
       break;
     }
     this.popNL();
-    const end = close ? close.end : items.length ? items[items.length - 1].range.end : open.end;
-    const tuple: TupleExpr = { kind: 'Tuple', items, range: this.r(open.start, end) };
+    const end = close >= 0 ? this.ep(close) : items.length ? items[items.length - 1].range.end : this.ep(open);
+    const tuple: TupleExpr = { kind: 'Tuple', items, range: this.r(this.sp(open), end) };
     return tuple;
   }
 
   private parseObject(): Expr {
     const open = this.next();
     this.pushNL(true);
-    if (this.isKeyword(this.peek(), 'for') && this.peekN(1).type === Tok.Ident) {
+    if (this.isKeyword(this.peek(), 'for') && this.ty(this.peekN(1)) === Tok.Ident) {
       const f = this.parseFor(open, true);
       this.popNL();
       return f;
     }
     this.popNL();
     this.pushNL(false); // newlines separate object items
-    const toks = this.toks;
-    const items: ObjectItem[] = [];
-    let close: Token | null = null;
+        const items: ObjectItem[] = [];
+    let close = -1;
     for (;;) {
-      while (toks[this.i].type === Tok.Newline) this.i++;
-      const t = toks[this.i];
-      if (t.type === Tok.CBrace) {
+      while (this.ty(this.i) === Tok.Newline) this.i++;
+      const t = this.i;
+      if (this.ty(t) === Tok.CBrace) {
         close = t;
         this.i++;
         break;
       }
-      if (t.type === Tok.EOF) {
-        this.err('Unterminated object constructor', open.start, open.end, 'There is no closing brace for this object.');
+      if (this.ty(t) === Tok.EOF) {
+        this.err('Unterminated object constructor', this.sp(open), this.ep(open), 'There is no closing brace for this object.');
         break;
       }
       const before = this.nerr;
       let key: Expr;
       let bareKey = false;
-      const nt = toks[this.i + 1].type;
-      if (t.type === Tok.Ident && (nt === Tok.Equal || nt === Tok.Colon)) {
+      const nt = this.ty(this.i + 1);
+      if (this.ty(t) === Tok.Ident && (nt === Tok.Equal || nt === Tok.Colon)) {
         this.i++;
-        key = { kind: 'Literal', value: this.text(t), range: this.r(t.start, t.end) };
+        key = { kind: 'Literal', value: this.text(t), range: this.r(this.sp(t), this.ep(t)) };
         bareKey = true;
       } else key = this.parseExpr();
-      const sep = toks[this.i];
-      if (sep.type !== Tok.Equal && sep.type !== Tok.Colon) {
+      const sep = this.i;
+      if (this.ty(sep) !== Tok.Equal && this.ty(sep) !== Tok.Colon) {
         if (this.nerr === before)
           this.err(
             'Missing key/value separator',
-            sep.start,
-            sep.end,
+            this.sp(sep),
+            this.ep(sep),
             'Expected an equals sign ("=") to mark the beginning of the attribute value.',
           );
         close = this.skipTo(Tok.CBrace);
@@ -770,36 +801,36 @@ class Parser {
       const item: ObjectItem = { key, value, range: this.r(key.range.start, value.range.end) };
       if (bareKey) item.bareKey = true;
       items.push(item);
-      const end = toks[this.i];
-      if (end.type === Tok.Comma || end.type === Tok.Newline) {
+      const end = this.i;
+      if (this.ty(end) === Tok.Comma || this.ty(end) === Tok.Newline) {
         this.i++;
         continue;
       }
-      if (end.type === Tok.CBrace) continue;
+      if (this.ty(end) === Tok.CBrace) continue;
       if (this.nerr === before)
         this.err(
           'Missing attribute separator',
-          end.start,
-          end.end,
+          this.sp(end),
+          this.ep(end),
           'Expected a newline or comma to mark the beginning of the next attribute.',
         );
       close = this.skipTo(Tok.CBrace);
       break;
     }
     this.popNL();
-    const end = close ? close.end : items.length ? items[items.length - 1].range.end : open.end;
-    const obj: ObjectExpr = { kind: 'Object', items, range: this.r(open.start, end) };
+    const end = close >= 0 ? this.ep(close) : items.length ? items[items.length - 1].range.end : this.ep(open);
+    const obj: ObjectExpr = { kind: 'Object', items, range: this.r(this.sp(open), end) };
     return obj;
   }
 
   /** `[for ...]` / `{for ...}`; the caller has consumed the bracket and set newline mode. */
-  private parseFor(open: Token, isObject: boolean): Expr {
+  private parseFor(open: number, isObject: boolean): Expr {
     const closeType = isObject ? Tok.CBrace : Tok.CBrack;
     this.next(); // for
-    const fail = (t: Token, detail: string): Expr => {
-      this.err("Invalid 'for' expression", t.start, t.end, detail);
+    const fail = (t: number, detail: string): Expr => {
+      this.err("Invalid 'for' expression", this.sp(t), this.ep(t), detail);
       const close = this.skipTo(closeType);
-      const end = close ? close.end : t.end;
+      const end = close >= 0 ? this.ep(close) : this.ep(t);
       return {
         kind: 'For',
         valVar: '',
@@ -807,17 +838,17 @@ class Parser {
         valExpr: this.bad(t),
         grouping: false,
         isObject,
-        range: this.r(open.start, end),
+        range: this.r(this.sp(open), end),
       };
     };
     let t = this.next();
-    if (t.type !== Tok.Ident) return fail(t, "For expression requires variable name after 'for'.");
+    if (this.ty(t) !== Tok.Ident) return fail(t, "For expression requires variable name after 'for'.");
     let keyVar: string | undefined;
     let valVar = this.text(t);
-    if (this.peek().type === Tok.Comma) {
+    if (this.ty(this.peek()) === Tok.Comma) {
       this.next();
       t = this.next();
-      if (t.type !== Tok.Ident) return fail(t, 'For expression requires value variable name after comma.');
+      if (this.ty(t) !== Tok.Ident) return fail(t, 'For expression requires value variable name after comma.');
       keyVar = valVar;
       valVar = this.text(t);
     }
@@ -825,19 +856,19 @@ class Parser {
     if (!this.isKeyword(t, 'in')) return fail(t, "For expression requires the 'in' keyword after its name declarations.");
     const coll = this.parseExpr();
     t = this.peek();
-    if (t.type !== Tok.Colon) return fail(t, 'For expression requires a colon after the collection expression.');
+    if (this.ty(t) !== Tok.Colon) return fail(t, 'For expression requires a colon after the collection expression.');
     this.next();
     let keyExpr: Expr | undefined;
     if (isObject) {
       keyExpr = this.parseExpr();
       t = this.peek();
-      if (t.type !== Tok.FatArrow)
+      if (this.ty(t) !== Tok.FatArrow)
         return fail(t, 'Key expression in an object for expression must be followed by "=>" and the value expression.');
       this.next();
     }
     const valExpr = this.parseExpr();
     let grouping = false;
-    if (isObject && this.peek().type === Tok.Ellipsis) {
+    if (isObject && this.ty(this.peek()) === Tok.Ellipsis) {
       this.next();
       grouping = true;
     }
@@ -848,15 +879,15 @@ class Parser {
     }
     t = this.peek();
     let end: Pos;
-    if (t.type === closeType) {
+    if (this.ty(t) === closeType) {
       this.next();
-      end = t.end;
+      end = this.ep(t);
     } else {
-      this.err("Invalid 'for' expression", t.start, t.end, "Extra characters after the end of the 'for' expression.");
+      this.err("Invalid 'for' expression", this.sp(t), this.ep(t), "Extra characters after the end of the 'for' expression.");
       const close = this.skipTo(closeType);
-      end = close ? close.end : t.start;
+      end = close >= 0 ? this.ep(close) : this.sp(t);
     }
-    const f: ForExpr = { kind: 'For', valVar, coll, valExpr, grouping, isObject, range: this.r(open.start, end) };
+    const f: ForExpr = { kind: 'For', valVar, coll, valExpr, grouping, isObject, range: this.r(this.sp(open), end) };
     if (keyVar !== undefined) f.keyVar = keyVar;
     if (keyExpr) f.keyExpr = keyExpr;
     if (cond) f.cond = cond;
@@ -869,28 +900,28 @@ class Parser {
   private parsePostfix(e: Expr): Expr {
     for (;;) {
       const t = this.peek();
-      if (t.type === Tok.Dot) {
+      if (this.ty(t) === Tok.Dot) {
         const n = this.peekN(1);
-        if (n.type === Tok.Ident) {
+        if (this.ty(n) === Tok.Ident) {
           this.next();
           this.next();
           e = this.addAttr(e, this.text(n), n);
-        } else if (n.type === Tok.Number) {
+        } else if (this.ty(n) === Tok.Number) {
           this.next();
           this.next();
           e = this.addLegacyIndex(e, n);
-        } else if (n.type === Tok.Star) {
+        } else if (this.ty(n) === Tok.Star) {
           this.next();
           this.next();
           e = this.parseAttrSplat(e, t, n);
         } else {
           this.next();
-          this.err('Invalid attribute name', n.start, n.end, 'An attribute name is required after a dot.');
+          this.err('Invalid attribute name', this.sp(n), this.ep(n), 'An attribute name is required after a dot.');
           return e;
         }
-      } else if (t.type === Tok.OBrack) {
+      } else if (this.ty(t) === Tok.OBrack) {
         const n = this.peekN(1);
-        if (n.type === Tok.Star && this.peekN(2).type === Tok.CBrack) {
+        if (this.ty(n) === Tok.Star && this.ty(this.peekN(2)) === Tok.CBrack) {
           this.next();
           this.next();
           const close = this.next();
@@ -901,33 +932,33 @@ class Parser {
     }
   }
 
-  private addAttr(e: Expr, name: string, nameTok: Token): Expr {
-    const nameRange = this.r(nameTok.start, nameTok.end);
+  private addAttr(e: Expr, name: string, nameTok: number): Expr {
+    const nameRange = this.r(this.sp(nameTok), this.ep(nameTok));
     if (e.kind === 'ScopeTraversal') {
       e.steps.push({ kind: 'attr', name, range: nameRange });
-      e.range = this.r(e.range.start, nameTok.end);
+      e.range = this.r(e.range.start, this.ep(nameTok));
       return e;
     }
-    return { kind: 'GetAttr', object: e, name, nameRange, range: this.r(e.range.start, nameTok.end) };
+    return { kind: 'GetAttr', object: e, name, nameRange, range: this.r(e.range.start, this.ep(nameTok)) };
   }
 
-  private addLegacyIndex(e: Expr, n: Token): Expr {
+  private addLegacyIndex(e: Expr, n: number): Expr {
     const txt = this.text(n);
     if (!/^[0-9]+$/.test(txt))
       this.err(
         'Invalid legacy index syntax',
-        n.start,
-        n.end,
+        this.sp(n),
+        this.ep(n),
         'When using the legacy index syntax, chaining two indexes together is not permitted. Use the proper index syntax instead, like [0][1].',
       );
     const key = parseInt(txt, 10);
-    const range = this.r(n.start, n.end);
+    const range = this.r(this.sp(n), this.ep(n));
     if (e.kind === 'ScopeTraversal') {
       e.steps.push({ kind: 'index', key, range });
-      e.range = this.r(e.range.start, n.end);
+      e.range = this.r(e.range.start, this.ep(n));
       return e;
     }
-    return { kind: 'Index', collection: e, key: { kind: 'Literal', value: key, range }, range: this.r(e.range.start, n.end) };
+    return { kind: 'Index', collection: e, key: { kind: 'Literal', value: key, range }, range: this.r(e.range.start, this.ep(n)) };
   }
 
   private parseIndex(e: Expr): Expr {
@@ -935,20 +966,20 @@ class Parser {
     this.pushNL(true);
     const key = this.parseExpr();
     let close = this.peek();
-    if (close.type === Tok.CBrack) this.next();
+    if (this.ty(close) === Tok.CBrack) this.next();
     else {
-      this.err('Missing close bracket on index', close.start, close.end, 'The index operator must end with a closing bracket ("]").');
-      close = this.skipTo(Tok.CBrack) ?? close;
+      this.err('Missing close bracket on index', this.sp(close), this.ep(close), 'The index operator must end with a closing bracket ("]").');
+      close = orElse(this.skipTo(Tok.CBrack), close);
     }
     this.popNL();
-    const end = close.type === Tok.CBrack ? close.end : key.range.end;
+    const end = this.ty(close) === Tok.CBrack ? this.ep(close) : key.range.end;
     if (e.kind === 'ScopeTraversal') {
       let lit: string | number | undefined;
       if (key.kind === 'Literal' && (typeof key.value === 'number' || typeof key.value === 'string')) lit = key.value;
       else if (key.kind === 'Template' && !key.heredoc && key.parts.every((p) => p.kind === 'Text'))
         lit = key.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('');
       if (lit !== undefined) {
-        e.steps.push({ kind: 'index', key: lit, range: this.r(open.start, end) });
+        e.steps.push({ kind: 'index', key: lit, range: this.r(this.sp(open), end) });
         e.range = this.r(e.range.start, end);
         return e;
       }
@@ -957,33 +988,33 @@ class Parser {
   }
 
   /** `source[*]...`: every traversal step that follows applies to each element. */
-  private parseFullSplat(source: Expr, open: Token, close: Token): Expr {
-    const anon: Expr = { kind: 'AnonSymbol', range: this.r(open.start, close.end) };
+  private parseFullSplat(source: Expr, open: number, close: number): Expr {
+    const anon: Expr = { kind: 'AnonSymbol', range: this.r(this.sp(open), this.ep(close)) };
     const each = this.parsePostfix(anon);
     return { kind: 'Splat', source, each, full: true, range: this.r(source.range.start, each.range.end) };
   }
 
   /** `source.*.a.b`: only attribute steps belong to the splat; an index applies to the result. */
-  private parseAttrSplat(source: Expr, dot: Token, star: Token): Expr {
-    let each: Expr = { kind: 'AnonSymbol', range: this.r(dot.start, star.end) };
+  private parseAttrSplat(source: Expr, dot: number, star: number): Expr {
+    let each: Expr = { kind: 'AnonSymbol', range: this.r(this.sp(dot), this.ep(star)) };
     for (;;) {
-      if (this.peek().type !== Tok.Dot) break;
+      if (this.ty(this.peek()) !== Tok.Dot) break;
       const n = this.peekN(1);
-      if (n.type === Tok.Ident) {
+      if (this.ty(n) === Tok.Ident) {
         this.next();
         this.next();
         each = this.addAttr(each, this.text(n), n);
-      } else if (n.type === Tok.Number) {
+      } else if (this.ty(n) === Tok.Number) {
         this.next();
         this.next();
         each = this.addLegacyIndex(each, n);
-      } else if (n.type === Tok.Star) {
+      } else if (this.ty(n) === Tok.Star) {
         this.next();
         this.next();
         this.err(
           'Nested splat expression not allowed',
-          n.start,
-          n.end,
+          this.sp(n),
+          this.ep(n),
           'A splat expression (*) cannot be used inside another attribute-only splat expression.',
         );
       } else break;
@@ -994,49 +1025,83 @@ class Parser {
   // ----------------------------------------------------------------------------- templates
 
   parseQuotedTemplate(): TemplateExpr {
-    const open = this.toks[this.i++];
+    const open = this.i++;
+    const type = this.ts.type;
+    // Fast path for the common plain string: "text" with nothing to unescape.
+    if (type[open + 1] === Tok.QuotedLit && type[open + 2] === Tok.CQuote) {
+      const raw = this.text(open + 1);
+      if (isPlainLiteral(raw)) {
+        this.i += 2;
+        return {
+          kind: 'Template',
+          parts: [{ kind: 'Text', value: raw, range: this.r(this.sp(open + 1), this.ep(open + 1)) }],
+          range: this.r(this.sp(open), this.ep(open + 2)),
+        };
+      }
+    }
     const items = this.templateItems(Tok.CQuote, true);
-    const close = this.toks[this.i];
-    if (close.type === Tok.CQuote) this.i++;
+    const close = this.i;
+    if (this.ty(close) === Tok.CQuote) this.i++;
     const parts = this.buildTemplate(items);
-    if (parts.length === 0) parts.push({ kind: 'Text', value: '', range: this.r(open.end, open.end) });
-    return { kind: 'Template', parts, range: this.r(open.start, close.end) };
+    if (parts.length === 0) parts.push({ kind: 'Text', value: '', range: this.r(this.ep(open), this.ep(open)) });
+    return { kind: 'Template', parts, range: this.r(this.sp(open), this.ep(close)) };
   }
 
   private parseHeredoc(): TemplateExpr {
-    const open = this.toks[this.i++];
-    const flush = this.src.charCodeAt(open.start.byte - this.base + 2) === 45; // <<-
+    const open = this.i++;
+    const flush = this.src.charCodeAt(this.ts.start[open] + 2) === 45; // <<-
     const items = this.templateItems(Tok.CHeredoc, false);
-    const close = this.toks[this.i];
-    if (close.type === Tok.CHeredoc) this.i++;
+    const close = this.i;
+    if (this.ty(close) === Tok.CHeredoc) this.i++;
     const parts = this.buildTemplate(items, flush);
-    if (parts.length === 0) parts.push({ kind: 'Text', value: '', range: this.r(open.end, open.end) });
-    return { kind: 'Template', parts, heredoc: true, range: this.r(open.start, close.end) };
+    if (parts.length === 0) parts.push({ kind: 'Text', value: '', range: this.r(this.ep(open), this.ep(open)) });
+    return { kind: 'Template', parts, heredoc: true, range: this.r(this.sp(open), this.ep(close)) };
   }
 
   parseBareTemplate(start: Pos): TemplateExpr {
     const items = this.templateItems(Tok.EOF, false);
-    const eof = this.toks[this.toks.length - 1];
+    const eof = this.ts.n - 1;
     const parts = this.buildTemplate(items);
     if (parts.length === 0) parts.push({ kind: 'Text', value: '', range: this.r(start, start) });
-    return { kind: 'Template', parts, range: this.r(start, eof.end) };
+    return { kind: 'Template', parts, range: this.r(start, this.ep(eof)) };
   }
 
   /** Reads template tokens up to (not including) `closeType` into flat items. */
   private templateItems(closeType: TokType, quoted: boolean): FlatItem[] {
-    const toks = this.toks;
-    const items: FlatItem[] = [];
+        const items: FlatItem[] = [];
     for (;;) {
-      const t = toks[this.i];
-      if (t.type === closeType || t.type === Tok.EOF) return items;
-      if (t.type === Tok.QuotedLit || t.type === Tok.StringLit) {
+      const t = this.i;
+      if (this.ty(t) === closeType || this.ty(t) === Tok.EOF) return items;
+      if (this.ty(t) === Tok.QuotedLit) {
         this.i++;
-        const raw = this.text(t);
-        const value = quoted ? this.unescapeQuoted(raw, t.start) : unescapeTemplateOnly(raw);
-        items.push({ k: F_TEXT, value, range: this.r(t.start, t.end), sl: false, sr: false });
+        const value = this.unescapeQuoted(this.text(t), this.sp(t));
+        items.push({ k: F_TEXT, value, range: this.r(this.sp(t), this.ep(t)), sl: false, sr: false });
         continue;
       }
-      if (t.type === Tok.TemplateInterp || t.type === Tok.TemplateControl) {
+      if (this.ty(t) === Tok.StringLit) {
+        // Heredoc and bare template text is one item per line, as in HCL: strip markers and
+        // heredoc indentation work line by line.
+        this.i++;
+        const raw = this.text(t);
+        const base = this.ts.base + this.ts.start[t];
+        let line = this.ts.sLine[t];
+        let col = this.ts.sCol[t];
+        let off = 0;
+        while (off < raw.length) {
+          const nl = raw.indexOf('\n', off);
+          const end = nl < 0 ? raw.length : nl + 1;
+          const start: Pos = { line, col, byte: base + off };
+          const endPos: Pos = nl < 0 ? { line, col: col + (end - off), byte: base + end } : { line: line + 1, col: 1, byte: base + end };
+          items.push({ k: F_TEXT, value: unescapeTemplateOnly(raw.slice(off, end)), range: this.r(start, endPos), sl: false, sr: false });
+          if (nl >= 0) {
+            line++;
+            col = 1;
+          }
+          off = end;
+        }
+        continue;
+      }
+      if (this.ty(t) === Tok.TemplateInterp || this.ty(t) === Tok.TemplateControl) {
         items.push(this.templateSequence(t));
         continue;
       }
@@ -1046,44 +1111,44 @@ class Parser {
   }
 
   /** One `${ expr }` or `%{ directive }` sequence. */
-  private templateSequence(open: Token): FlatItem {
+  private templateSequence(open: number): FlatItem {
     this.i++;
-    const sl = open.end.byte - open.start.byte === 3; // ${~ / %{~
+    const sl = this.ep(open).byte - this.sp(open).byte === 3; // ${~ / %{~
     this.pushNL(true);
     const before = this.nerr;
     let item: FlatItem;
-    if (open.type === Tok.TemplateInterp) {
+    if (this.ty(open) === Tok.TemplateInterp) {
       const expr = this.parseExpr();
-      item = { k: F_INTERP, expr, range: this.r(open.start, expr.range.end), sl, sr: false };
+      item = { k: F_INTERP, expr, range: this.r(this.sp(open), expr.range.end), sl, sr: false };
     } else {
       item = this.directive(open, sl);
     }
     const end = this.peek();
-    if (end.type === Tok.TemplateSeqEnd) {
+    if (this.ty(end) === Tok.TemplateSeqEnd) {
       this.next();
-      item.sr = this.charAt(end.start) === 126; // ~}
-      item.range = this.r(open.start, end.end);
+      item.sr = this.src.charCodeAt(this.ts.start[end]) === 126; // ~}
+      item.range = this.r(this.sp(open), this.ep(end));
     } else {
       if (this.nerr === before)
         this.err(
-          open.type === Tok.TemplateInterp ? 'Extra characters after interpolation expression' : 'Extra characters in template directive',
-          end.start,
-          end.end,
-          end.type === Tok.EOF || end.type === Tok.CQuote || end.type === Tok.CHeredoc
+          this.ty(open) === Tok.TemplateInterp ? 'Extra characters after interpolation expression' : 'Extra characters in template directive',
+          this.sp(end),
+          this.ep(end),
+          this.ty(end) === Tok.EOF || this.ty(end) === Tok.CQuote || this.ty(end) === Tok.CHeredoc
             ? 'Expected a closing brace to end the sequence, but the template ended first.'
             : 'Expected a closing brace to end the sequence, but found extra characters.',
         );
       const close = this.skipTo(Tok.TemplateSeqEnd);
-      if (close) item.range = this.r(open.start, close.end);
+      if (close >= 0) item.range = this.r(this.sp(open), this.ep(close));
     }
     this.popNL();
     return item;
   }
 
-  private directive(open: Token, sl: boolean): FlatItem {
+  private directive(open: number, sl: boolean): FlatItem {
     const kw = this.peek();
-    const name = kw.type === Tok.Ident ? this.text(kw) : '';
-    const range = this.r(open.start, kw.end);
+    const name = this.ty(kw) === Tok.Ident ? this.text(kw) : '';
+    const range = this.r(this.sp(open), this.ep(kw));
     switch (name) {
       case 'if': {
         this.next();
@@ -1104,16 +1169,16 @@ class Parser {
         let t = this.next();
         let keyVar: string | undefined;
         let valVar = '';
-        if (t.type !== Tok.Ident) {
-          this.err("Invalid 'for' directive", t.start, t.end, "For directive requires variable name after 'for'.");
+        if (this.ty(t) !== Tok.Ident) {
+          this.err("Invalid 'for' directive", this.sp(t), this.ep(t), "For directive requires variable name after 'for'.");
           return { k: F_FOR, expr: this.bad(t), valVar, range, sl, sr: false };
         }
         valVar = this.text(t);
-        if (this.peek().type === Tok.Comma) {
+        if (this.ty(this.peek()) === Tok.Comma) {
           this.next();
           t = this.next();
-          if (t.type !== Tok.Ident) {
-            this.err("Invalid 'for' directive", t.start, t.end, 'For directive requires value variable name after comma.');
+          if (this.ty(t) !== Tok.Ident) {
+            this.err("Invalid 'for' directive", this.sp(t), this.ep(t), 'For directive requires value variable name after comma.');
             return { k: F_FOR, expr: this.bad(t), valVar, range, sl, sr: false };
           }
           keyVar = valVar;
@@ -1121,7 +1186,7 @@ class Parser {
         }
         t = this.next();
         if (!this.isKeyword(t, 'in')) {
-          this.err("Invalid 'for' directive", t.start, t.end, "For directive requires 'in' keyword after names.");
+          this.err("Invalid 'for' directive", this.sp(t), this.ep(t), "For directive requires 'in' keyword after names.");
           return { k: F_FOR, expr: this.bad(t), keyVar, valVar, range, sl, sr: false };
         }
         const coll = this.parseExpr();
@@ -1130,8 +1195,8 @@ class Parser {
       default:
         this.err(
           'Invalid template directive',
-          kw.start,
-          kw.end,
+          this.sp(kw),
+          this.ep(kw),
           'A template directive keyword ("if", "for", etc) is expected at the beginning of a %{ sequence.',
         );
         return { k: F_BAD, range, sl, sr: false };
@@ -1153,9 +1218,15 @@ class Parser {
       if (stopMask & (1 << it.k)) return parts;
       pos.j++;
       switch (it.k) {
-        case F_TEXT:
-          if (it.value !== '') parts.push({ kind: 'Text', value: it.value!, range: it.range });
+        case F_TEXT: {
+          if (it.value === '') break;
+          const last = parts.length > 0 ? parts[parts.length - 1] : undefined;
+          if (last && last.kind === 'Text') {
+            // consecutive literal lines become one Text part
+            parts[parts.length - 1] = { kind: 'Text', value: last.value + it.value!, range: this.r(last.range.start, it.range.end) };
+          } else parts.push({ kind: 'Text', value: it.value!, range: it.range });
           break;
+        }
         case F_INTERP:
           parts.push({ kind: 'Interp', expr: it.expr!, stripLeft: it.sl, stripRight: it.sr, range: it.range });
           break;
@@ -1301,58 +1372,60 @@ class Parser {
   }
 }
 
+/** Quoted text with nothing to unescape. */
+function isPlainLiteral(raw: string): boolean {
+  return raw.indexOf('\\') < 0 && raw.indexOf('$$') < 0 && raw.indexOf('%%') < 0;
+}
+
+function orElse(i: number, fallback: number): number {
+  return i >= 0 ? i : fallback;
+}
+
 function unescapeTemplateOnly(raw: string): string {
   if (raw.indexOf('$${') < 0 && raw.indexOf('%%{') < 0) return raw;
   return raw.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
 }
 
 function isSpaceCode(c: number): boolean {
-  return c === 32 || c === 9 || c === 11 || c === 12 || c === 13 || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x3000;
+  return (
+    c === 32 || (c >= 9 && c <= 13) || c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+  );
 }
 
 /**
- * `<<-` heredocs: find the smallest indentation over the lines (ignoring whitespace-only lines)
- * and remove that many characters from each line's start. Works on the literal text as written,
- * so interpolated values cannot change the chosen width. A line that starts with an interpolation
- * counts as unindented.
+ * `<<-` heredocs: the smallest indentation over the lines is removed from every line. Like HCL,
+ * this works on the per-line literal items after strip markers were applied: a line whose
+ * literal is only whitespace and a newline doesn't count, a line that starts with a template
+ * sequence counts as unindented, and a line whose preceding newline was stripped by `~` is not
+ * a line start at all.
  */
 function flushHeredoc(items: FlatItem[]): void {
-  const starts: { j: number; off: number }[] = []; // line starts to trim: item index, offset
+  const adjust: FlatItem[] = [];
   let min = Infinity;
-  let atLineStart = true;
-  for (let j = 0; j < items.length; j++) {
-    const it = items[j];
-    if (it.k !== F_TEXT) {
-      if (atLineStart) min = 0;
-      atLineStart = false;
-      continue;
-    }
-    const v = it.value!;
-    let off = 0;
-    while (off < v.length) {
-      const nl = v.indexOf('\n', off);
-      if (atLineStart) {
-        let k = off;
-        while (k < v.length && v.charCodeAt(k) !== 10 && isSpaceCode(v.charCodeAt(k))) k++;
-        if (!(nl >= 0 && k === nl)) {
-          if (k - off < min) min = k - off;
-          starts.push({ j, off });
+  let newline = true;
+  for (const it of items) {
+    if (newline) {
+      newline = false;
+      let spaces = 0;
+      if (it.k === F_TEXT) {
+        const v = it.value!;
+        let k = 0;
+        while (k < v.length && isSpaceCode(v.charCodeAt(k))) k++;
+        if (k === v.length && v.endsWith('\n')) spaces = Infinity; // blank line
+        else {
+          spaces = k;
+          adjust.push(it);
         }
       }
-      atLineStart = nl >= 0;
-      off = nl < 0 ? v.length : nl + 1;
+      if (spaces < min) min = spaces;
     }
+    if (it.k === F_TEXT && it.value!.endsWith('\n')) newline = true;
   }
   if (min === Infinity || min === 0) return;
-  // Trim from the end backwards so earlier offsets in the same text stay valid.
-  for (let s = starts.length - 1; s >= 0; s--) {
-    const { j, off } = starts[s];
-    const v = items[j].value!;
-    items[j].value = v.slice(0, off) + v.slice(off + min);
-  }
+  for (const it of adjust) it.value = it.value!.slice(min);
 }
 
-/** Strip markers: `${~` trims whitespace before the sequence, `~}` after it. */
+/** Strip markers: `${~` trims whitespace from the literal item before the sequence, `~}` after it. */
 function applyStripMarkers(items: FlatItem[]): void {
   for (let j = 0; j < items.length; j++) {
     const it = items[j];

@@ -235,13 +235,24 @@ class Scanner {
     return { line: this.line, col: this.pos - this.lineStart + 1, byte: this.base + this.pos };
   }
 
-  private emit(type: TokType, start: Pos): void {
-    this.toks.push(type, start.byte - this.base, start.line, start.col, this.pos, this.line, this.pos - this.lineStart + 1);
+  // Start of the token being scanned, kept as numbers so scanning allocates nothing per token.
+  private mIdx = 0;
+  private mLine = 0;
+  private mCol = 0;
+
+  private mark(): void {
+    this.mIdx = this.pos;
+    this.mLine = this.line;
+    this.mCol = this.pos - this.lineStart + 1;
   }
 
-  /** A token from `start` (a saved position) to `end`. */
-  private emitAt(type: TokType, start: Pos, end: Pos): void {
-    this.toks.push(type, start.byte - this.base, start.line, start.col, end.byte - this.base, end.line, end.col);
+  private markPos(): Pos {
+    return { line: this.mLine, col: this.mCol, byte: this.base + this.mIdx };
+  }
+
+  /** Emits a token from the mark to the current position. */
+  private emit(type: TokType): void {
+    this.toks.push(type, this.mIdx, this.mLine, this.mCol, this.pos, this.line, this.pos - this.lineStart + 1);
   }
 
   private error(summary: string, start: Pos, end: Pos, detail?: string): void {
@@ -265,7 +276,8 @@ class Scanner {
       }
       if (!this.scanNormal()) break;
     }
-    this.emit(Tok.EOF, this.here());
+    this.mark();
+    this.emit(Tok.EOF);
     return this.toks;
   }
 
@@ -282,129 +294,128 @@ class Scanner {
       else break;
     }
     if (this.pos >= n) return false;
-    const start = this.here();
+    this.mark();
     c = src.charCodeAt(this.pos);
     const next = this.pos + 1 < n ? src.charCodeAt(this.pos + 1) : 0;
     switch (c) {
       case C.CR: // CRLF
       case C.LF: {
         this.pos += c === C.CR ? 2 : 1;
-        this.emit(Tok.Newline, start);
+        this.emit(Tok.Newline);
         this.line++;
         this.lineStart = this.pos;
         return true;
       }
       case C.Hash:
-        this.lineComment(start);
+        this.lineComment();
         return true;
       case C.Slash:
-        if (next === C.Slash) this.lineComment(start);
-        else if (next === C.Star) this.blockComment(start);
-        else this.single(Tok.Slash, start);
+        if (next === C.Slash) this.lineComment();
+        else if (next === C.Star) this.blockComment();
+        else this.single(Tok.Slash);
         return true;
       case C.Quote:
         this.pos++;
-        this.emit(Tok.OQuote, start);
-        this.templates.push({ kind: TQuote, delim: '', open: start });
+        this.emit(Tok.OQuote);
+        this.templates.push({ kind: TQuote, delim: '', open: this.markPos() });
         this.inTemplate = true;
         return true;
       case C.LBrace:
         this.braces.push(BracePlain);
-        this.single(Tok.OBrace, start);
+        this.single(Tok.OBrace);
         return true;
       case C.RBrace:
         if (this.braces.length > 0 && this.braces.pop() === BraceSeq) {
-          this.single(Tok.TemplateSeqEnd, start);
+          this.single(Tok.TemplateSeqEnd);
           this.inTemplate = this.templates.length > 0;
-        } else this.single(Tok.CBrace, start);
+        } else this.single(Tok.CBrace);
         return true;
       case C.Tilde:
         if (next === C.RBrace && this.braces.length > 0 && this.braces[this.braces.length - 1] === BraceSeq) {
           this.braces.pop();
           this.pos += 2;
-          this.emit(Tok.TemplateSeqEnd, start);
+          this.emit(Tok.TemplateSeqEnd);
           this.inTemplate = this.templates.length > 0;
           return true;
         }
         break;
       case C.LBrack:
-        this.single(Tok.OBrack, start);
+        this.single(Tok.OBrack);
         return true;
       case C.RBrack:
-        this.single(Tok.CBrack, start);
+        this.single(Tok.CBrack);
         return true;
       case C.LParen:
-        this.single(Tok.OParen, start);
+        this.single(Tok.OParen);
         return true;
       case C.RParen:
-        this.single(Tok.CParen, start);
+        this.single(Tok.CParen);
         return true;
       case C.Comma:
-        this.single(Tok.Comma, start);
+        this.single(Tok.Comma);
         return true;
       case C.Question:
-        this.single(Tok.Question, start);
+        this.single(Tok.Question);
         return true;
       case C.Plus:
-        this.single(Tok.Plus, start);
+        this.single(Tok.Plus);
         return true;
       case C.Minus:
-        this.single(Tok.Minus, start);
+        this.single(Tok.Minus);
         return true;
       case C.Star:
-        this.single(Tok.Star, start);
+        this.single(Tok.Star);
         return true;
       case C.Percent:
-        this.single(Tok.Percent, start);
+        this.single(Tok.Percent);
         return true;
       case C.Dot:
         if (next === C.Dot && src.charCodeAt(this.pos + 2) === C.Dot) {
           this.pos += 3;
-          this.emit(Tok.Ellipsis, start);
-        } else this.single(Tok.Dot, start);
+          this.emit(Tok.Ellipsis);
+        } else this.single(Tok.Dot);
         return true;
       case C.Colon:
-        if (next === C.Colon) this.double(Tok.DoubleColon, start);
-        else this.single(Tok.Colon, start);
+        if (next === C.Colon) this.double(Tok.DoubleColon);
+        else this.single(Tok.Colon);
         return true;
       case C.Eq:
-        if (next === C.Eq) this.double(Tok.EqualOp, start);
-        else if (next === C.Gt) this.double(Tok.FatArrow, start);
-        else this.single(Tok.Equal, start);
+        if (next === C.Eq) this.double(Tok.EqualOp);
+        else if (next === C.Gt) this.double(Tok.FatArrow);
+        else this.single(Tok.Equal);
         return true;
       case C.Bang:
-        if (next === C.Eq) this.double(Tok.NotEqual, start);
-        else this.single(Tok.Bang, start);
+        if (next === C.Eq) this.double(Tok.NotEqual);
+        else this.single(Tok.Bang);
         return true;
       case C.Lt:
-        if (next === C.Eq) this.double(Tok.LessThanEq, start);
-        else if (next === C.Lt && this.heredocStart(start)) return true;
-        else this.single(Tok.LessThan, start);
+        if (next === C.Eq) this.double(Tok.LessThanEq);
+        else if (next === C.Lt && this.heredocStart()) return true;
+        else this.single(Tok.LessThan);
         return true;
       case C.Gt:
-        if (next === C.Eq) this.double(Tok.GreaterThanEq, start);
-        else this.single(Tok.GreaterThan, start);
+        if (next === C.Eq) this.double(Tok.GreaterThanEq);
+        else this.single(Tok.GreaterThan);
         return true;
       case C.Amp:
         if (next === C.Amp) {
-          this.double(Tok.And, start);
+          this.double(Tok.And);
           return true;
         }
-        this.invalid(start, 'Bitwise operators are not supported. To combine conditions, use `&&`.');
+        this.invalid('Bitwise operators are not supported. To combine conditions, use `&&`.');
         return true;
       case C.Pipe:
         if (next === C.Pipe) {
-          this.double(Tok.Or, start);
+          this.double(Tok.Or);
           return true;
         }
-        this.invalid(start, 'Bitwise operators are not supported. To combine conditions, use `||`.');
+        this.invalid('Bitwise operators are not supported. To combine conditions, use `||`.');
         return true;
       case C.Apos:
-        this.invalid(start, 'Single quotes are not valid. Use double quotes (") to enclose strings.');
+        this.invalid('Single quotes are not valid. Use double quotes (") to enclose strings.');
         return true;
       case C.Semi:
         this.invalid(
-          start,
           'The ";" character is not valid. Use newlines to separate arguments and blocks, and commas to separate items in collection values.',
         );
         return true;
@@ -412,32 +423,33 @@ class Scanner {
         break;
     }
     if (c >= C.D0 && c <= C.D9) {
-      this.number(start);
+      this.number();
       return true;
     }
     if (isIdentStart(c) || (c >= 128 && this.uniIdent(this.pos, true))) {
-      this.ident(start);
+      this.ident();
       return true;
     }
-    this.invalid(start, 'This character is not used within the language.');
+    this.invalid('This character is not used within the language.');
     return true;
   }
 
-  private single(type: TokType, start: Pos): void {
+  private single(type: TokType): void {
     this.pos++;
-    this.emit(type, start);
+    this.emit(type);
   }
 
-  private double(type: TokType, start: Pos): void {
+  private double(type: TokType): void {
     this.pos += 2;
-    this.emit(type, start);
+    this.emit(type);
   }
 
-  private invalid(start: Pos, detail: string): void {
+  private invalid(detail: string): void {
+    const start = this.markPos();
     const cp = this.src.codePointAt(this.pos) ?? 0;
     this.pos += cp > 0xffff ? 2 : 1;
     const end = this.here();
-    if (this.keepComments) this.emitAt(Tok.Invalid, start, end);
+    if (this.keepComments) this.emit(Tok.Invalid);
     this.error('Invalid character', start, end, detail);
   }
 
@@ -448,7 +460,7 @@ class Scanner {
     return startChar ? idStartRe.test(ch) : idContinueRe.test(ch);
   }
 
-  private ident(start: Pos): void {
+  private ident(): void {
     const src = this.src;
     const n = this.n;
     let p = this.pos;
@@ -461,10 +473,10 @@ class Scanner {
       else break;
     }
     this.pos = p;
-    this.emit(Tok.Ident, start);
+    this.emit(Tok.Ident);
   }
 
-  private number(start: Pos): void {
+  private number(): void {
     const src = this.src;
     let p = this.pos;
     while (isDigit(src.charCodeAt(p))) p++;
@@ -483,20 +495,21 @@ class Scanner {
       }
     }
     this.pos = p;
-    this.emit(Tok.Number, start);
+    this.emit(Tok.Number);
   }
 
-  private lineComment(start: Pos): void {
+  private lineComment(): void {
     const src = this.src;
     let p = this.pos;
     while (p < this.n && src.charCodeAt(p) !== C.LF) p++;
     if (p > this.pos && src.charCodeAt(p - 1) === C.CR) p--;
     this.pos = p;
-    if (this.keepComments) this.emit(Tok.Comment, start);
+    if (this.keepComments) this.emit(Tok.Comment);
   }
 
-  private blockComment(start: Pos): void {
+  private blockComment(): void {
     const src = this.src;
+    const start = this.markPos();
     let p = this.pos + 2;
     for (;;) {
       if (p >= this.n) {
@@ -520,11 +533,11 @@ class Scanner {
         this.lineStart = p;
       }
     }
-    if (this.keepComments) this.emit(Tok.Comment, start);
+    if (this.keepComments) this.emit(Tok.Comment);
   }
 
   /** `<<EOT` / `<<-EOT` followed by a newline opens a heredoc; anything else is two `<`. */
-  private heredocStart(start: Pos): boolean {
+  private heredocStart(): boolean {
     const src = this.src;
     let p = this.pos + 2;
     if (src.charCodeAt(p) === C.Minus) p++;
@@ -535,10 +548,10 @@ class Scanner {
     if (src.charCodeAt(p) === C.CR) p++;
     if (src.charCodeAt(p) !== C.LF) return false;
     this.pos = p + 1;
-    this.emit(Tok.OHeredoc, start);
+    this.emit(Tok.OHeredoc);
     this.line++;
     this.lineStart = this.pos;
-    this.templates.push({ kind: THeredoc, delim: src.slice(nameStart, nameEnd), open: start });
+    this.templates.push({ kind: THeredoc, delim: src.slice(nameStart, nameEnd), open: this.markPos() });
     this.inTemplate = true;
     return true;
   }
@@ -561,19 +574,19 @@ class Scanner {
     const n = this.n;
     const ctx = this.templates[this.templates.length - 1];
     const litType = ctx.kind === TQuote ? Tok.QuotedLit : Tok.StringLit;
-    const litStart = this.here();
+    this.mark();
     let p = this.pos;
     const flushLit = (): void => {
       if (p > this.pos) {
         this.pos = p;
-        this.emit(litType, litStart);
+        this.emit(litType);
       }
     };
     if (ctx.kind === THeredoc && p === this.lineStart) {
       const len = this.heredocCloser(p, ctx.delim);
       if (len >= 0) {
         this.pos = p + len;
-        this.emit(Tok.CHeredoc, litStart);
+        this.emit(Tok.CHeredoc);
         this.endTemplate();
         return;
       }
@@ -582,7 +595,7 @@ class Scanner {
       if (p >= n) {
         flushLit();
         if (ctx.kind !== TBare) {
-          const at = this.here();
+          this.mark();
           this.error(
             'Unterminated template string',
             ctx.open,
@@ -591,7 +604,7 @@ class Scanner {
               ? 'No closing quote was found for the string.'
               : `No closing marker "${ctx.delim}" was found for this heredoc.`,
           );
-          this.emitAt(ctx.kind === TQuote ? Tok.CQuote : Tok.CHeredoc, at, at);
+          this.emit(ctx.kind === TQuote ? Tok.CQuote : Tok.CHeredoc);
         }
         this.endTemplate();
         return;
@@ -600,9 +613,9 @@ class Scanner {
       if (ctx.kind === TQuote) {
         if (c === C.Quote) {
           flushLit();
-          const s = this.here();
+          this.mark();
           this.pos++;
-          this.emit(Tok.CQuote, s);
+          this.emit(Tok.CQuote);
           this.endTemplate();
           return;
         }
@@ -613,16 +626,17 @@ class Scanner {
         }
         if (c === C.LF || (c === C.CR && src.charCodeAt(p + 1) === C.LF)) {
           flushLit();
-          const at = this.here();
+          this.mark();
+          const at = this.markPos();
           this.error(
             'Invalid multi-line string',
             ctx.open,
             at,
             'Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \\n escape to represent a newline character or use the "heredoc" multi-line template syntax.',
           );
-          this.emitAt(Tok.CQuote, at, at);
+          this.emit(Tok.CQuote);
           this.endTemplate();
-          this.unwindQuotedInterps(at);
+          this.unwindQuotedInterps();
           return;
         }
       }
@@ -634,9 +648,9 @@ class Scanner {
         }
         if (d === C.LBrace) {
           flushLit();
-          const s = this.here();
+          this.mark();
           this.pos += src.charCodeAt(this.pos + 2) === C.Tilde ? 3 : 2;
-          this.emit(c === C.Dollar ? Tok.TemplateInterp : Tok.TemplateControl, s);
+          this.emit(c === C.Dollar ? Tok.TemplateInterp : Tok.TemplateControl);
           this.braces.push(BraceSeq);
           this.inTemplate = false;
           return;
@@ -650,9 +664,9 @@ class Scanner {
           const len = this.heredocCloser(p, ctx.delim);
           if (len >= 0) {
             flushLit();
-            const s = this.here();
+            this.mark();
             this.pos = p + len;
-            this.emit(Tok.CHeredoc, s);
+            this.emit(Tok.CHeredoc);
             this.endTemplate();
             return;
           }
@@ -666,7 +680,7 @@ class Scanner {
    * open was almost certainly meant to close on this line too: close them with zero-width tokens
    * so that the parser's view stays balanced and the following lines parse normally.
    */
-  private unwindQuotedInterps(at: Pos): void {
+  private unwindQuotedInterps(): void {
     const braces = this.braces;
     const templates = this.templates;
     while (
@@ -676,8 +690,8 @@ class Scanner {
       templates[templates.length - 1].kind === TQuote
     ) {
       braces.pop();
-      this.emitAt(Tok.TemplateSeqEnd, at, at);
-      this.emitAt(Tok.CQuote, at, at);
+      this.emit(Tok.TemplateSeqEnd); // zero-width: the mark is still at the newline
+      this.emit(Tok.CQuote);
       templates.pop();
     }
     this.inTemplate = false;

@@ -5,21 +5,21 @@
 
 import { FunctionError } from './types.js';
 import { Unknown, Sensitive, isObject } from '../value.js';
-import type { Value, ValueObject, TypeHint } from '../value.js';
+import type { Value, ValueObject } from '../value.js';
 
 /**
- * A failure of the call as a whole (Terraform: `Call to function "x" failed: ...`). The index
- * wraps it with the function's name; `arg` may still point at the argument to underline.
+ * A refusal of one argument: Terraform's "Invalid function argument", which the evaluator words as
+ * `Invalid value for "<param>" parameter: <reason>.` and underlines argument `arg`. `param` is
+ * the Terraform parameter name the evaluator takes from the FunctionDef at that index; call
+ * sites name it so each says which parameter it blames.
  */
-export class CallFailure extends FunctionError {}
-
-/** Terraform's `Invalid value for "<param>" parameter: <reason>.` pointing at argument `arg`. */
-export function argError(arg: number, param: string, reason: string): FunctionError {
-  return new FunctionError(`Invalid value for "${param}" parameter: ${withPeriod(reason)}`, arg);
+export function argError(arg: number, _param: string, reason: string): FunctionError {
+  return new FunctionError(reason, arg);
 }
 
-export function callError(reason: string, arg?: number): CallFailure {
-  return new CallFailure(reason, arg);
+/** A failure of the call as a whole: Terraform's `Call to function "<name>" failed: <reason>.` */
+export function callError(reason: string): FunctionError {
+  return new FunctionError(reason);
 }
 
 export function withPeriod(s: string): string {
@@ -85,9 +85,10 @@ export function toNum(v: Value, arg: number, param: string): number {
   throw argError(arg, param, 'a number is required');
 }
 
-export function toInt(v: Value, arg: number, param: string): number {
+/** A whole number; `what` prefixes the failure as Terraform does for some functions ("invalid index: "). */
+export function toInt(v: Value, arg: number, param: string, what = ''): number {
   const n = toNum(v, arg, param);
-  if (!Number.isInteger(n)) throw argError(arg, param, 'value must be a whole number');
+  if (!Number.isInteger(n)) throw callError(`${what}value must be a whole number, between -9223372036854775808 and 9223372036854775807`);
   return n;
 }
 
@@ -103,12 +104,6 @@ export function toArray(v: Value, arg: number, param: string): Value[] {
   if (Array.isArray(v)) return v;
   if (v === null) throw argError(arg, param, 'argument must not be null');
   throw argError(arg, param, 'list of any single type required');
-}
-
-export function toObject(v: Value, arg: number, param: string): ValueObject {
-  if (isObject(v)) return v;
-  if (v === null) throw argError(arg, param, 'argument must not be null');
-  throw argError(arg, param, 'map of any single type required');
 }
 
 /** The first unknown among the elements, if any (functions that must inspect every element stop there). */
@@ -287,13 +282,6 @@ export function unifyElements(vals: readonly Value[]): Value[] | undefined {
   return vals.map((v) => convertTo(v, t));
 }
 
-export function hintFor(t: VType | undefined): TypeHint {
-  if (!t) return 'dynamic';
-  return t.k === 'string' || t.k === 'number' || t.k === 'bool' || t.k === 'dynamic' || t.k === 'list' || t.k === 'map' || t.k === 'object' || t.k === 'tuple'
-    ? t.k
-    : 'dynamic';
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sets: deduplicated by structural equality; strings, numbers and bools in Terraform's order.
 
@@ -331,19 +319,17 @@ export function dedupe(vals: readonly Value[]): Value[] {
 /** Order set elements as Terraform does for primitive element types; others keep their order. */
 export function sortSet(vals: Value[]): Value[] {
   if (vals.length < 2) return vals;
-  const t = typeof vals[0];
-  for (const v of vals) if (typeof v !== t || v === null) return vals;
-  if (t === 'string') return vals.sort((a, b) => compareStrings(a as string, b as string));
-  if (t === 'number') return vals.sort((a, b) => (a as number) - (b as number));
-  if (t === 'boolean') return vals.sort((a, b) => Number(a) - Number(b));
-  return vals;
-}
-
-/** Unify, deduplicate and order: the value of a set built from the given elements. */
-export function makeSet(vals: readonly Value[], arg: number, param: string): Value[] {
-  const u = unifyElements(vals);
-  if (!u) throw argError(arg, param, 'all elements must be of the same type');
-  return sortSet(dedupe(u));
+  const known: Value[] = vals.filter((v) => v !== null);
+  if (known.length === 0) return vals;
+  const t = typeof known[0];
+  for (const v of known) if (typeof v !== t) return vals;
+  if (t === 'string') known.sort((a, b) => compareStrings(a as string, b as string));
+  else if (t === 'number') known.sort((a, b) => (a as number) - (b as number));
+  else if (t === 'boolean') known.sort((a, b) => Number(a) - Number(b));
+  else return vals;
+  // A null element sorts last.
+  for (let i = known.length; i < vals.length; i++) known.push(null);
+  return known;
 }
 
 /** String order by Unicode code point (Go compares UTF-8 bytes, which orders the same way). */
@@ -368,8 +354,9 @@ export function compareStrings(a: string, b: string): number {
 // Grapheme clusters: Terraform measures and slices strings by user-perceived characters.
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-// ASCII without CR: every UTF-16 unit is its own grapheme (CR LF is one cluster).
-const SIMPLE_ASCII = /^[\x00-\x0c\x0e-\x7f]*$/;
+// Below U+0300 (before the combining marks) and without CR, every UTF-16 unit is its own
+// grapheme cluster (CR LF is one cluster), so no segmentation is needed.
+const SIMPLE_ASCII = /^[\x00-\x0c\x0e-\u02ff]*$/;
 
 export function graphemes(s: string): string[] {
   if (SIMPLE_ASCII.test(s)) return s.split('');

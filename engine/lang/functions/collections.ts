@@ -33,21 +33,34 @@ const list = (name: string) => ({ name, type: 'list' as const });
 const any = (name: string) => ({ name, type: 'any' as const });
 const num = (name: string) => ({ name, type: 'number' as const });
 
-function seq(v: Value, arg: number, param: string, what = 'list, set, or tuple'): Value[] {
+/** A list, set or tuple argument; `reason` is Terraform's complaint about anything else. */
+function seq(v: Value, reason: () => Error): Value[] {
   if (Array.isArray(v)) return v;
-  if (v === null) throw argError(arg, param, 'argument must not be null');
-  throw argError(arg, param, `must be a ${what} value`);
+  throw reason();
 }
 
-function mapArg(v: Value, arg: number, param: string): ValueObject {
+function mapArg(v: Value, arg: number, param: string, reason = 'must have map or object type'): ValueObject {
   if (isObject(v)) return v;
   if (v === null) throw argError(arg, param, 'argument must not be null');
-  throw argError(arg, param, 'must have map or object type');
+  throw argError(arg, param, reason);
+}
+
+/** Elements as strings, with Terraform's per-element complaint. */
+function stringElements(items: Value[], param: string): string[] {
+  return items.map((v, i) => {
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number') return numberToString(v);
+    if (typeof v === 'boolean') return String(v);
+    throw argError(0, param, `element ${i}: string required`);
+  });
 }
 
 /** Elements of several set arguments converted to one common type, each deduplicated. */
 function setArgs(args: readonly Value[], param0: string, paramN: string): Value[][] | Unknown {
-  const arrays = args.map((a, i) => toArray(a, i, i === 0 ? param0 : paramN));
+  const arrays = args.map((a, i) => {
+    if (!Array.isArray(a)) throw argError(i, i === 0 ? param0 : paramN, 'set of any single type required');
+    return a;
+  });
   for (const a of arrays) if (hasUnknown(a)) return new Unknown('set');
   const all: Value[] = [];
   for (const a of arrays) for (const v of a) all.push(v);
@@ -93,8 +106,8 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     params: [list('list'), num('size')],
     impl: ([l, sizeV]) => {
       const items = toArray(l, 0, 'list');
-      const size = toInt(sizeV, 1, 'size');
-      if (size < 0) throw callError('the size argument must be positive', 1);
+      const size = toInt(sizeV, 1, 'size', 'invalid size: ');
+      if (size < 0) throw callError('the size argument must be positive');
       if (items.length === 0) return [];
       if (size === 0) return [items.slice()];
       const out: Value[] = [];
@@ -122,9 +135,8 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     impl: (vals) => {
       for (let i = 0; i < vals.length; i++) {
         const v = vals[i];
-        if (v === null) continue;
         if (v instanceof Unknown) return new Unknown('list');
-        if (!Array.isArray(v)) throw callError('coalescelist arguments must be lists or tuples', i);
+        if (!Array.isArray(v)) throw callError('coalescelist arguments must be lists or tuples');
         if (v.length > 0) return v;
       }
       throw callError('no non-null arguments');
@@ -135,12 +147,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     impl: ([l]) => {
       const items = toArray(l, 0, 'list');
       if (hasUnknown(items)) return new Unknown('list');
-      const out: Value[] = [];
-      for (const v of items) {
-        if (v === null || v === '') continue;
-        out.push(toStr(v, 0, 'list'));
-      }
-      return out;
+      return stringElements(items.filter((v) => v !== null && v !== ''), 'list');
     },
   },
   concat: {
@@ -159,7 +166,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
   contains: {
     params: [any('list'), { name: 'value', type: 'any', allowNull: true }],
     impl: ([l, value]) => {
-      const items = seq(l, 0, 'list', 'list, tuple, or set');
+      const items = seq(l, () => callError('argument must be list, tuple, or set'));
       let unknown = false;
       for (const v of items) {
         if (v instanceof Unknown) unknown = true;
@@ -174,24 +181,24 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
       const items = toArray(l, 0, 'list');
       if (hasUnknown(items)) return new Unknown('list');
       const u = unifyElements(items);
-      if (!u) throw argError(0, 'list', 'all elements must be of the same type');
+      if (!u) throw argError(0, 'list', 'all list elements must have the same type');
       return dedupe(u);
     },
   },
   element: {
     params: [any('list'), num('index')],
     impl: ([l, indexV]) => {
-      const items = seq(l, 0, 'list', 'list or tuple');
-      const index = toInt(indexV, 1, 'index');
-      if (items.length === 0) throw callError('cannot use element function with an empty list', 0);
-      if (index < 0) throw callError('cannot use element function with a negative index', 1);
+      const items = seq(l, () => callError(`cannot read elements from ${typeOf(l)}`));
+      const index = toInt(indexV, 1, 'index', 'invalid index: ');
+      if (items.length === 0) throw callError('cannot use element function with an empty list');
+      if (index < 0) throw callError('cannot use element function with a negative index');
       return items[index % items.length];
     },
   },
   flatten: {
     params: [any('list')],
     impl: ([l]) => {
-      const items = seq(l, 0, 'list', 'list, set, or tuple');
+      const items = seq(l, () => callError('can only flatten lists, sets and tuples'));
       const out: Value[] = [];
       // Iterative depth-first walk, so deeply nested input cannot overflow the stack.
       const stack: { arr: Value[]; i: number }[] = [{ arr: items, i: 0 }];
@@ -212,7 +219,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
   index: {
     params: [any('list'), { name: 'value', type: 'any', allowNull: true }],
     impl: ([l, value]) => {
-      const items = seq(l, 0, 'list', 'list or tuple');
+      const items = seq(l, () => callError('argument must be a list or tuple'));
       for (let i = 0; i < items.length; i++) {
         const v = items[i];
         if (v instanceof Unknown) return new Unknown('number');
@@ -228,7 +235,8 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
   values: {
     params: [any('mapping')],
     impl: ([m]) => {
-      const obj = mapArg(m, 0, 'mapping');
+      if (!isObject(m)) throw callError('values() requires a map as the first argument');
+      const obj = m;
       return Object.keys(obj)
         .sort(compareStrings)
         .map((k) => obj[k]);
@@ -240,15 +248,15 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
       if (typeof v === 'string') return graphemeCount(v);
       if (Array.isArray(v)) return v.length;
       if (isObject(v)) return Object.keys(v).length;
-      throw callError('argument must be a string, a collection type, or a structural type', 0);
+      throw callError('argument must be a string, a collection type, or a structural type');
     },
   },
   lookup: {
     params: [any('inputMap'), { name: 'key', type: 'string' }],
     variadic: { name: 'default', type: 'any', allowNull: true, allowUnknown: true },
     impl: ([m, keyV, ...defaults]) => {
-      if (defaults.length > 1) throw callError('lookup() takes no more than three arguments');
-      const obj = mapArg(m, 0, 'inputMap');
+      if (defaults.length > 1) throw callError(`lookup() takes two or three arguments, got ${2 + defaults.length}`);
+      const obj = mapArg(m, 0, 'inputMap', 'lookup() requires a map as the first argument');
       const key = toStr(keyV, 1, 'key');
       if (Object.prototype.hasOwnProperty.call(obj, key)) return obj[key];
       if (defaults.length === 1) return defaults[0];
@@ -280,7 +288,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
       for (let i = 0; i < maps.length; i++) {
         const m = maps[i];
         if (m === null) continue;
-        if (!isObject(m)) throw callError(`arguments must be maps or objects, got "${typeOf(m)}"`, i);
+        if (!isObject(m)) throw callError(`arguments must be maps or objects, got "${typeOf(m)}"`);
         for (const k of Object.keys(m)) setProp(out, k, m[k]);
       }
       return out;
@@ -369,7 +377,10 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     variadic: list('sets'),
     impl: (args) => {
       if (args.length < 2) throw callError('at least two arguments are required');
-      const arrays = args.map((a, i) => toArray(a, i, 'sets'));
+      const arrays = args.map((a, i) => {
+        if (!Array.isArray(a)) throw argError(i, 'sets', 'a set or a list is required');
+        return a;
+      });
       let acc: Value[][] = [[]];
       for (const arr of arrays) {
         if (arr.length === 0) return [];
@@ -383,7 +394,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
   slice: {
     params: [any('list'), num('start_index'), num('end_index')],
     impl: ([l, startV, endV]) => {
-      const items = seq(l, 0, 'list', 'list or tuple');
+      const items = seq(l, () => argError(0, 'list', 'must be a list or tuple value'));
       const start = toInt(startV, 1, 'start_index');
       const end = toInt(endV, 2, 'end_index');
       if (start < 0) throw argError(1, 'start_index', 'start index must not be less than zero');
@@ -397,11 +408,10 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     impl: ([l]) => {
       const items = toArray(l, 0, 'list');
       if (hasUnknown(items)) return new Unknown('list');
-      const strs = items.map((v, i) => {
-        if (v === null) throw callError(`given list element ${i} is null; a null string cannot be sorted`, 0);
-        return toStr(v, 0, 'list');
+      items.forEach((v, i) => {
+        if (v === null) throw callError(`given list element ${i} is null; a null string cannot be sorted`);
       });
-      return strs.sort(compareStrings);
+      return stringElements(items, 'list').sort(compareStrings);
     },
   },
   sum: {
@@ -431,10 +441,10 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
       for (const k of Object.keys(obj).sort(compareStrings)) {
         const l = obj[k];
         if (l instanceof Unknown) return new Unknown('map');
-        const items = toArray(l, 0, 'values');
-        for (const v of items) {
+        if (!Array.isArray(l)) throw argError(0, 'values', `element ${JSON.stringify(k)}: list of string required`);
+        for (const v of l) {
           if (v instanceof Unknown) return new Unknown('map');
-          if (v === null) throw argError(0, 'values', 'input must not contain null list elements');
+          if (v === null) throw callError('input list must not contain null string');
           const nk = toStr(v, 0, 'values');
           const existing = Object.prototype.hasOwnProperty.call(out, nk) ? (out[nk] as Value[]) : undefined;
           if (existing) existing.push(k);
@@ -448,13 +458,13 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     params: [list('keys'), any('values')],
     impl: ([keysV, valuesV]) => {
       const keys = toArray(keysV, 0, 'keys');
-      const vals = seq(valuesV, 1, 'values', 'list or tuple');
+      const vals = seq(valuesV, () => argError(1, 'values', 'list or tuple required'));
       if (keys.length !== vals.length) throw callError(`number of keys (${keys.length}) does not match number of values (${vals.length})`);
       if (hasUnknown(keys)) return new Unknown('map');
       const out: ValueObject = {};
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
-        if (k === null) throw argError(0, 'keys', 'keys list must not contain null');
+        if (k === null) throw callError(`keys list has null value at index ${i}`);
         setProp(out, typeof k === 'number' ? numberToString(k) : toStr(k, 0, 'keys'), vals[i]);
       }
       return out;

@@ -301,12 +301,6 @@ function gStyle(dec: Decimal, prec: number, shortest: boolean, upper: boolean): 
   return fixed(dec, Math.max(pr - dec.p, 0));
 }
 
-export function shortestG(x: number): string {
-  if (!Number.isFinite(x)) return 'Inf';
-  const dec = shortestDecimal(x);
-  return gStyle(dec, Math.max(dec.d.length, 1), true, false);
-}
-
 function formatFloat(x: number, verb: Verb): string {
   if (!Number.isFinite(x)) return 'Inf';
   const upper = verb.mode === 'E' || verb.mode === 'G';

@@ -32,7 +32,7 @@ function parseInteger(s: string, base: number): bigint | undefined {
   return neg ? -acc : acc;
 }
 
-function extreme(name: string, pick: (a: number, b: number) => number): FunctionDef {
+function extreme(pick: (a: number, b: number) => number): FunctionDef {
   return {
     params: [],
     variadic: num('numbers'),
@@ -61,8 +61,8 @@ export const NUMERIC_FUNCTIONS: Record<string, FunctionDef> = {
       return Math.abs(r - rounded) < 1e-12 && base ** rounded === x ? rounded : r;
     },
   },
-  max: extreme('max', Math.max),
-  min: extreme('min', Math.min),
+  max: extreme(Math.max),
+  min: extreme(Math.min),
   parseint: {
     params: [{ name: 'number', type: 'string' }, num('base')],
     impl: ([numberV, baseV]) => {

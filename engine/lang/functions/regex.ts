@@ -10,7 +10,12 @@ export interface CompiledRegex {
   names: (string | null)[];
 }
 
-export class RegexSyntaxError extends Error {}
+/** Go's syntax error: a code ("missing closing )") and the offending expression. */
+export class RegexSyntaxError extends Error {
+  constructor(code: string, expr?: string) {
+    super(expr === undefined ? code : `${code} in ${expr}`);
+  }
+}
 
 const POSIX: Record<string, string> = {
   alnum: '0-9A-Za-z',
@@ -54,7 +59,7 @@ function translate(src: string): CompiledRegex {
     const m = /^\(\?([imsU]+)\)/.exec(src.slice(i));
     if (!m) break;
     for (const f of m[1]) {
-      if (f === 'U') throw new RegexSyntaxError('invalid or unsupported Perl syntax: `(?U`');
+      if (f === 'U') throw new RegexSyntaxError('invalid or unsupported Perl syntax', '(?U');
       if (!flags.includes(f)) flags += f;
     }
     i += m[0].length;
@@ -94,8 +99,8 @@ function translate(src: string): CompiledRegex {
           continue;
         }
         const inline = /^([imsU-]+)(:|\))/.exec(rest);
-        if (inline) throw new RegexSyntaxError(`invalid or unsupported Perl syntax: \`(?${inline[1]}\``);
-        throw new RegexSyntaxError(`invalid or unsupported Perl syntax: \`(?${rest.slice(0, 1)}\``);
+        if (inline) throw new RegexSyntaxError('invalid or unsupported Perl syntax', `(?${inline[1]}`);
+        throw new RegexSyntaxError('invalid or unsupported Perl syntax', `(?${rest.slice(0, 1)}`);
       }
       names.push(null);
       out += '(';
@@ -103,7 +108,7 @@ function translate(src: string): CompiledRegex {
       continue;
     }
     if (c === ')') {
-      if (depth === 0) throw new RegexSyntaxError(`unexpected ): \`${src}\``);
+      if (depth === 0) throw new RegexSyntaxError('unexpected )', src);
       depth--;
       out += ')';
       i++;
@@ -113,8 +118,8 @@ function translate(src: string): CompiledRegex {
       // A brace that does not start a valid repetition is a literal in RE2.
       const rep = /^\{(\d+)(,(\d*))?\}/.exec(src.slice(i));
       if (rep) {
-        if (Number(rep[1]) > 1000 || (rep[3] && Number(rep[3]) > 1000)) throw new RegexSyntaxError(`invalid repeat count: \`${rep[0]}\``);
-        if (rep[3] && Number(rep[3]) < Number(rep[1])) throw new RegexSyntaxError(`invalid repeat count: \`${rep[0]}\``);
+        if (Number(rep[1]) > 1000 || (rep[3] && Number(rep[3]) > 1000)) throw new RegexSyntaxError('invalid repeat count', rep[0]);
+        if (rep[3] && Number(rep[3]) < Number(rep[1])) throw new RegexSyntaxError('invalid repeat count', rep[0]);
         out += rep[0];
         i += rep[0].length;
         continue;
@@ -131,7 +136,7 @@ function translate(src: string): CompiledRegex {
     out += c;
     i++;
   }
-  if (depth > 0) throw new RegexSyntaxError(`missing closing ): \`${src}\``);
+  if (depth > 0) throw new RegexSyntaxError('missing closing )', src);
   let re: RegExp;
   try {
     re = new RegExp(out, flags);
@@ -144,7 +149,7 @@ function translate(src: string): CompiledRegex {
 /** Translate the escape at src[i] (a backslash); returns [js text, consumed length]. */
 function escape(src: string, i: number, inClass: boolean): [string, number] {
   const c = src[i + 1];
-  if (c === undefined) throw new RegexSyntaxError('trailing backslash at end of expression: ``');
+  if (c === undefined) throw new RegexSyntaxError('trailing backslash at end of expression', '');
   switch (c) {
     case 'A':
       if (inClass) break;
@@ -204,7 +209,7 @@ function escape(src: string, i: number, inClass: boolean): [string, number] {
       }
       if (/[!-\/:-@\[-`{-~]/.test(c)) return [literal(c, inClass), 2];
   }
-  throw new RegexSyntaxError(`invalid escape sequence: \`\\${c}\``);
+  throw new RegexSyntaxError('invalid escape sequence', '\\' + c);
 }
 
 function literal(ch: string, inClass: boolean): string {
@@ -222,14 +227,14 @@ function charClass(src: string, i: number): [string, number] {
   }
   let first = true;
   for (;;) {
-    if (j >= src.length) throw new RegexSyntaxError(`missing closing ]: \`${src.slice(i)}\``);
+    if (j >= src.length) throw new RegexSyntaxError('missing closing ]', src.slice(i));
     const c = src[j];
     if (c === ']' && !first) break;
     first = false;
     if (c === '[' && src[j + 1] === ':') {
       const m = /^\[:(\^?)([a-z]+):\]/.exec(src.slice(j));
       if (m && POSIX[m[2]]) {
-        if (m[1]) throw new RegexSyntaxError(`invalid character class range: \`${m[0]}\``);
+        if (m[1]) throw new RegexSyntaxError('invalid character class range', m[0]);
         out += POSIX[m[2]];
         j += m[0].length;
         continue;

@@ -5,7 +5,7 @@
 
 import type { FunctionDef } from './types.js';
 import type { Value, ValueObject } from '../value.js';
-import { Unknown } from '../value.js';
+import { Unknown, isObject } from '../value.js';
 import { argError, callError, graphemes, setProp, toArray, toInt, toStr } from './args.js';
 import { formatValues } from './format.js';
 import { compileRegex, findAll, replaceAll, RegexSyntaxError } from './regex.js';
@@ -13,15 +13,20 @@ import type { CompiledRegex } from './regex.js';
 
 const ASCII = /^[\x00-\x7f]*$/;
 
-/** Map each code point, keeping those whose mapping is not a single code point (Go's rule). */
+/**
+ * Map each code point on its own, as Go's unicode.ToUpper/ToLower do: a mapping JS expands to
+ * several code points ("ß" to "SS") is not a simple case mapping, so the character stays.
+ */
 function mapCodePoints(s: string, f: (c: string) => string): string {
   let out = '';
   for (const c of s) {
     const m = f(c);
-    out += m.length === c.length || Array.from(m).length === 1 ? m : c;
+    out += m.length === c.length || Array.from(m).length === 1 ? m : (SIMPLE_SPECIAL[c] ?? c);
   }
   return out;
 }
+// The one expanding lower-case mapping whose simple mapping differs from the character itself.
+const SIMPLE_SPECIAL: Record<string, string> = { '\u0130': 'i' };
 
 function upper(s: string): string {
   return ASCII.test(s) ? s.toUpperCase() : mapCodePoints(s, (c) => c.toUpperCase());
@@ -45,7 +50,16 @@ function title(s: string): string {
   }
   return out;
 }
+// Title case differs from upper case only for these digraphs.
+const TITLE_DIGRAPHS: Record<string, string> = {
+  '\u01c4': '\u01c5', '\u01c5': '\u01c5', '\u01c6': '\u01c5',
+  '\u01c7': '\u01c8', '\u01c8': '\u01c8', '\u01c9': '\u01c8',
+  '\u01ca': '\u01cb', '\u01cb': '\u01cb', '\u01cc': '\u01cb',
+  '\u01f1': '\u01f2', '\u01f2': '\u01f2', '\u01f3': '\u01f2',
+};
 function titleCase(c: string): string {
+  const t = TITLE_DIGRAPHS[c];
+  if (t) return t;
   const u = c.toUpperCase();
   return Array.from(u).length === 1 ? u : c;
 }
@@ -294,5 +308,14 @@ export const STRING_FUNCTIONS: Record<string, FunctionDef> = {
   trimspace: {
     params: [s('str')],
     impl: ([str]) => toStr(str, 0, 'str').replace(TRIM_SPACE, ''),
+  },
+  // Renders a template held in a string; the evaluator's renderer does the template work.
+  templatestring: {
+    params: [s('template'), { name: 'vars', type: 'any' }],
+    impl: ([template, vars], ctx) => {
+      const text = toStr(template, 0, 'template');
+      if (!isObject(vars)) throw argError(1, 'vars', 'invalid vars value: must be a map');
+      return ctx.renderTemplate(text, '<templatestring>', vars);
+    },
   },
 };

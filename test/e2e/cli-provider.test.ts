@@ -1,0 +1,104 @@
+// End-to-end with the file-backed test provider: drift, a failure mid-apply and what the next
+// plan shows, imports, sensitive attributes, JSON plan output.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { poolform, tmpConfig, readState, USE_TEST_PROVIDER } from './harness.js';
+
+const CFG = `${USE_TEST_PROVIDER}
+provider "test" {
+  store = "platform.json"
+}
+resource "test_object" "a" {
+  name = "alpha"
+  size = 2
+  zone = "z1"
+}
+resource "test_object" "b" {
+  name = "beta-\${test_object.a.uuid}"
+  size = test_object.a.size + 1
+}
+resource "test_object" "c" {
+  name = "gamma"
+}
+`;
+
+
+test('create through a provider, then no changes; drift behind poolform\'s back shows', () => {
+  const dir = tmpConfig({ 'main.hcl': CFG });
+  const ap = poolform(dir, ['apply', '-auto-approve']);
+  assert.equal(ap.code, 0, ap.stderr + ap.stdout);
+  assert.equal(poolform(dir, ['plan', '-detailed-exitcode']).code, 0);
+  // Change the object on the "platform".
+  const raw = fs.readFileSync(path.join(dir, 'platform.json'), 'utf8');
+  fs.writeFileSync(path.join(dir, 'platform.json'), raw.replace('"size": 2', '"size": 7').replace('"size":2', '"size":7'));
+  const p = poolform(dir, ['plan', '-detailed-exitcode']);
+  assert.equal(p.code, 2, p.stdout + p.stderr);
+  assert.match(p.stdout, /changed outside of Poolform/i);
+  assert.match(p.stdout, /test_object\.a will be updated in-place/);
+});
+
+test('changing a replace-on-change attribute plans a replacement with its reason', () => {
+  const dir = tmpConfig({ 'main.hcl': CFG });
+  assert.equal(poolform(dir, ['apply', '-auto-approve']).code, 0);
+  fs.writeFileSync(path.join(dir, 'main.hcl'), CFG.replace('zone = "z1"', 'zone = "z2"'));
+  const p = poolform(dir, ['plan']);
+  assert.match(p.stdout, /test_object\.a must be replaced/);
+  assert.match(p.stdout, /zone/);
+  const j = JSON.parse(poolform(dir, ['plan', '-json']).stdout);
+  const a = j.resource_changes.find((c: { address: string }) => c.address === 'test_object.a');
+  assert.deepEqual(a.change.actions, ['delete', 'create']);
+  assert.equal(a.action_reason, 'replace_because_cannot_update');
+});
+
+test('a failure mid-apply keeps what was done; the next plan shows exactly what remains', () => {
+  const dir = tmpConfig({ 'main.hcl': CFG });
+  const ap = poolform(dir, ['apply', '-auto-approve'], { POOLFORM_TEST_FAIL_ON: 'gamma' });
+  assert.equal(ap.code, 1);
+  assert.match(ap.stdout + ap.stderr, /test_object\.c/);
+  const st = readState(dir);
+  assert.deepEqual(st.resources.map((r) => r.address).sort(), ['test_object.a', 'test_object.b']);
+  const p = poolform(dir, ['plan', '-detailed-exitcode']);
+  assert.equal(p.code, 2);
+  assert.match(p.stdout, /test_object\.c will be created/);
+  assert.match(p.stdout, /Plan: 1 to add, 0 to change, 0 to destroy\./);
+  assert.equal(poolform(dir, ['apply', '-auto-approve']).code, 0);
+  assert.equal(poolform(dir, ['plan', '-detailed-exitcode']).code, 0);
+});
+
+test('a failed dependency skips its dependents while independent work goes on', () => {
+  const dir = tmpConfig({ 'main.hcl': CFG });
+  const ap = poolform(dir, ['apply', '-auto-approve'], { POOLFORM_TEST_FAIL_ON: 'alpha' });
+  assert.equal(ap.code, 1);
+  assert.match(ap.stdout, /1 failed/);
+  assert.match(ap.stdout, /1 skipped/);
+  assert.deepEqual(readState(dir).resources.map((r) => r.address), ['test_object.c']);
+});
+
+test('a saved plan is refused when an object changed on the platform', () => {
+  const dir = tmpConfig({ 'main.hcl': CFG });
+  assert.equal(poolform(dir, ['apply', '-auto-approve']).code, 0);
+  fs.writeFileSync(path.join(dir, 'main.hcl'), CFG.replace('name = "gamma"', 'name = "gamma2"'));
+  assert.equal(poolform(dir, ['plan', '-out=x.plan']).code, 0);
+  const raw = fs.readFileSync(path.join(dir, 'platform.json'), 'utf8');
+  fs.writeFileSync(path.join(dir, 'platform.json'), raw.replace('"size": 2', '"size": 9').replace('"size":2', '"size":9'));
+  const r = poolform(dir, ['apply', 'x.plan']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /test_object\.a changed on the platform/);
+});
+
+test('import adopts an existing object', () => {
+  const dir = tmpConfig({ 'main.hcl': CFG });
+  assert.equal(poolform(dir, ['apply', '-auto-approve']).code, 0);
+  const id = readState(dir).resources.find((r) => r.address === 'test_object.c')!.id;
+  assert.equal(poolform(dir, ['state', 'rm', 'test_object.c']).code, 0);
+  const p = poolform(dir, ['plan']);
+  assert.match(p.stdout, /test_object\.c will be created/);
+  const im = poolform(dir, ['import', 'test_object.c', id]);
+  assert.equal(im.code, 0, im.stderr);
+  assert.equal(poolform(dir, ['plan', '-detailed-exitcode']).code, 0);
+  const bad = poolform(dir, ['import', 'test_object.zz', id]);
+  assert.equal(bad.code, 1);
+});
