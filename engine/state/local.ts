@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { poolformVersion } from '../version.js';
 import type { Journal, LockInfo, State, StateBackend } from './types.js';
 import { readStateFile, writeStateFile } from './file.js';
 import { FileJournal, readJournalFile, removeJournalFile, replayJournal, type JournalContents } from './journal.js';
@@ -12,24 +12,7 @@ import { LockError, acquireLock, forceReleaseLock, readLock, releaseLock } from 
 
 export const STATE_FILE_NAME = 'poolform.state.json';
 
-let packageVersion: string | undefined;
-
-/** poolform's own version, from the nearest package.json named "poolform" above this file. */
-export function poolformVersion(): string {
-  if (packageVersion) return packageVersion;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'poolform' && typeof pkg.version === 'string') return (packageVersion = pkg.version);
-    } catch {
-      // no package.json here
-    }
-    const up = dirname(dir);
-    if (up === dir) return (packageVersion = '0.0.0');
-    dir = up;
-  }
-}
+export { poolformVersion };
 
 export interface LocalBackendOptions {
   /** This poolform's version (default: from package.json): stamped on writes, checked on reads. */

@@ -39,6 +39,7 @@ const cases: Case[] = [
   ['format', ['%#v|%v', { b: [1, true], a: 'x' }, null], '{"a":"x","b":[1,true]}|null'],
   ['format', ['%q', 'é<>'], '"é\\u003c\\u003e"'],
   ['format', ['%d items', '12'], '12 items'],
+  ['format', ['%v|%f|%e', Infinity, -Infinity, Infinity], '+Inf|-Inf|+Inf'],
   ['format', ['%d', 1.5], failed('format', 'unsupported value for "%d" at 0: an integer is required.')],
   ['format', ['%d'], failed('format', 'not enough arguments for "%d" at 0: need index 1 but have 0 total.')],
   ['format', ['%s %s', 'a'], failed('format', 'not enough arguments for "%s" at 3: need index 2 but have 1 total.')],

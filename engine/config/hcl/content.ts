@@ -223,6 +223,7 @@ function jsonBlocks(
     for (const item of v.items) jsonBlocks(item, hdr, typeRange, labels, labelRanges, file, out, diags);
     return;
   }
+  if (v.kind === 'jnull') return; // an explicit null means no blocks of this type
   const depth = labels.length;
   if (v.kind !== 'jobject') {
     const what =

@@ -110,6 +110,7 @@ class JsonReader {
   private pos = 0;
   private line = 1;
   private lineStart = 0;
+  private depth = 0;
 
   constructor(
     private readonly src: string,
@@ -167,9 +168,13 @@ class JsonReader {
     const start = this.here();
     switch (c) {
       case 123:
-        return this.object();
-      case 91:
-        return this.array();
+      case 91: {
+        // Guards recursion: absurd nesting would overflow the stack.
+        if (++this.depth > 1000) this.fail('Nesting too deep', 'JSON values may be nested at most 1000 levels deep.');
+        const v = c === 123 ? this.object() : this.array();
+        this.depth--;
+        return v;
+      }
       case 34: {
         const value = this.string();
         return { kind: 'jstring', value, range: this.range(start) };

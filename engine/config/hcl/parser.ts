@@ -130,6 +130,8 @@ interface FlatItem {
   sr: boolean; // strip whitespace to the right (`~}`)
 }
 
+const MAX_DEPTH = 1000;
+
 const DIRECTIVE_NAMES = ['', '', 'if', 'else', 'endif', 'for', 'endfor', '?'];
 
 class Parser {
@@ -140,6 +142,8 @@ class Parser {
   private nerr = 0;
   /** How many block bodies enclose the current position (a stray `}` at top level is skipped). */
   private blockDepth = 0;
+  private depth = 0;
+  private abandoned = false;
 
   constructor(
     private readonly src: string,
@@ -189,7 +193,22 @@ class Parser {
 
   private err(summary: string, start: Pos, end: Pos, detail?: string): void {
     this.nerr++;
+    if (this.abandoned) return; // the cause was reported; what follows is noise
     this.diags.error(summary, { file: this.file, start, end }, detail);
+  }
+
+  /**
+   * Guards recursion: absurdly deep nesting (thousands of brackets or blocks) would overflow the
+   * stack, so past MAX_DEPTH the rest of the input is skipped with one error.
+   */
+  private enter(t: number): boolean {
+    if (++this.depth <= MAX_DEPTH) return true;
+    if (!this.abandoned) {
+      this.err('Nesting too deep', this.sp(t), this.ep(t), `Expressions and blocks may be nested at most ${MAX_DEPTH} levels deep.`);
+      this.abandoned = true;
+    }
+    this.i = this.ts.n - 1; // EOF
+    return false;
   }
 
   private pushNL(ignore: boolean): void {
@@ -306,7 +325,7 @@ class Parser {
   private parseBodyItems(open: number): { attributes: Attribute[]; blocks: Block[] } {
     const attributes: Attribute[] = [];
     const blocks: Block[] = [];
-        for (;;) {
+    for (;;) {
       const t = this.i;
       switch (this.ty(t)) {
         case Tok.Newline:
@@ -404,7 +423,17 @@ class Parser {
   }
 
   private parseBlock(): Block | null {
-        const typeTok = this.i++;
+    if (!this.enter(this.i)) {
+      this.depth--;
+      return null;
+    }
+    const b = this.parseBlockInner();
+    this.depth--;
+    return b;
+  }
+
+  private parseBlockInner(): Block | null {
+    const typeTok = this.i++;
     const labels: string[] = [];
     const labelRanges: Range[] = [];
     for (;;) {
@@ -533,6 +562,17 @@ class Parser {
   }
 
   private parseExpr(): Expr {
+    const t = this.peek();
+    if (!this.enter(t)) {
+      this.depth--;
+      return this.bad(t);
+    }
+    const e = this.parseConditional();
+    this.depth--;
+    return e;
+  }
+
+  private parseConditional(): Expr {
     const cond = this.parseBinary(1);
     if (this.ty(this.peek()) !== Tok.Question) return cond;
     this.next();
@@ -575,6 +615,16 @@ class Parser {
 
   private parseUnary(): Expr {
     const t = this.peek();
+    if (!this.enter(t)) {
+      this.depth--;
+      return this.bad(t);
+    }
+    const e = this.parseUnaryInner(t);
+    this.depth--;
+    return e;
+  }
+
+  private parseUnaryInner(t: number): Expr {
     if (this.ty(t) === Tok.Bang || this.ty(t) === Tok.Minus) {
       this.next();
       const operand = this.parseUnary();
@@ -1211,8 +1261,15 @@ class Parser {
   }
 
   /** Builds parts until an item of kind `stop1`/`stop2` (left unconsumed) or the end. */
-  private nest(items: FlatItem[], pos: { j: number }, stopMask: number): TemplatePart[] {
+  private nest(items: FlatItem[], pos: { j: number }, stopMask: number, level = 0): TemplatePart[] {
     const parts: TemplatePart[] = [];
+    if (level > MAX_DEPTH) {
+      const it = items[pos.j];
+      this.err('Nesting too deep', it.range.start, it.range.end, `Template directives may be nested at most ${MAX_DEPTH} levels deep.`);
+      this.abandoned = true;
+      pos.j = items.length;
+      return parts;
+    }
     while (pos.j < items.length) {
       const it = items[pos.j];
       if (stopMask & (1 << it.k)) return parts;
@@ -1231,12 +1288,12 @@ class Parser {
           parts.push({ kind: 'Interp', expr: it.expr!, stripLeft: it.sl, stripRight: it.sr, range: it.range });
           break;
         case F_IF: {
-          const then = this.nest(items, pos, (1 << F_ELSE) | (1 << F_ENDIF) | (1 << F_ENDFOR));
+          const then = this.nest(items, pos, (1 << F_ELSE) | (1 << F_ENDIF) | (1 << F_ENDFOR), level + 1);
           let els: TemplatePart[] | undefined;
           let end = items[pos.j];
           if (end && end.k === F_ELSE) {
             pos.j++;
-            els = this.nest(items, pos, (1 << F_ELSE) | (1 << F_ENDIF) | (1 << F_ENDFOR));
+            els = this.nest(items, pos, (1 << F_ELSE) | (1 << F_ENDIF) | (1 << F_ENDFOR), level + 1);
             end = items[pos.j];
           }
           let endPos = (els && els.length ? els[els.length - 1] : then.length ? then[then.length - 1] : it).range.end;
@@ -1258,7 +1315,7 @@ class Parser {
           break;
         }
         case F_FOR: {
-          const body = this.nest(items, pos, (1 << F_ELSE) | (1 << F_ENDIF) | (1 << F_ENDFOR));
+          const body = this.nest(items, pos, (1 << F_ELSE) | (1 << F_ENDIF) | (1 << F_ENDFOR), level + 1);
           const end = items[pos.j];
           let endPos = body.length ? body[body.length - 1].range.end : it.range.end;
           if (end && end.k === F_ENDFOR) {

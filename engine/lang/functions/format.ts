@@ -105,7 +105,7 @@ function formatOne(verb: Verb, arg: Value): string {
       if (verb.sharp) return pad(jsonEncode(arg), verb, false);
       if (typeof arg === 'string') return pad(arg, verb, false);
       if (typeof arg === 'boolean') return pad(String(arg), verb, false);
-      if (typeof arg === 'number') return pad(signed(arg, shortestG(Math.abs(arg)), verb), verb, true);
+      if (typeof arg === 'number') return pad(infinity(arg) ?? signed(arg, shortestG(Math.abs(arg)), verb), verb, true);
       return pad(jsonEncode(arg), verb, false);
     }
     case 't': {
@@ -136,9 +136,14 @@ function formatOne(verb: Verb, arg: Value): string {
         if (!Number.isInteger(x)) throw unsupported(verb, 'an integer is required');
         return formatInteger(x, verb);
       }
-      return pad(signed(x, formatFloat(Math.abs(x), verb), verb), verb, true);
+      return pad(infinity(x) ?? signed(x, formatFloat(Math.abs(x), verb), verb), verb, true);
     }
   }
+}
+
+/** Go prints infinities with an explicit sign whatever the verb. */
+function infinity(x: number): string | undefined {
+  return Number.isFinite(x) ? undefined : x > 0 ? '+Inf' : '-Inf';
 }
 
 function signed(x: number, body: string, verb: Verb): string {
@@ -301,8 +306,13 @@ function gStyle(dec: Decimal, prec: number, shortest: boolean, upper: boolean): 
   return fixed(dec, Math.max(pr - dec.p, 0));
 }
 
+/** %v of a number: the shortest %g form. */
+function shortestG(x: number): string {
+  const dec = shortestDecimal(x);
+  return gStyle(dec, Math.max(dec.d.length, 1), true, false);
+}
+
 function formatFloat(x: number, verb: Verb): string {
-  if (!Number.isFinite(x)) return 'Inf';
   const upper = verb.mode === 'E' || verb.mode === 'G';
   switch (verb.mode) {
     case 'f': {
