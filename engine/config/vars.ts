@@ -65,7 +65,7 @@ export function collectVariables(
           const msg = `A variable named "${attr.name}" is set in ${display} but not declared in the configuration.`;
           const near = nearestName(attr.name, declared.keys());
           if (undeclared === 'error') local.error('Value for undeclared variable', attr.nameRange, msg, near);
-          else local.list.push({ severity: 'warning', summary: 'Value for undeclared variable', detail: msg + (near ? ` Did you mean \`${near}\`?` : ''), range: attr.nameRange });
+          else local.list.push({ severity: 'warning', summary: 'Value for undeclared variable', detail: msg, range: attr.nameRange, suggestion: near });
           continue;
         }
         raw.set(attr.name, { expr: attr.expr, range: attr.expr.range, source: display });

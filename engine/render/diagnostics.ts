@@ -53,7 +53,7 @@ function caretLine(src: string, startCol: number, endCol: number): string {
 function detailWithSuggestion(d: Diagnostic): string | undefined {
   const hint = d.suggestion !== undefined ? `Did you mean \`${d.suggestion}\`?` : undefined;
   if (!d.detail) return hint;
-  if (!hint || /did you mean/i.test(d.detail)) return d.detail;
+  if (!hint) return d.detail;
   return `${d.detail.replace(/\s+$/, '')} ${hint}`;
 }
 

@@ -128,7 +128,7 @@ function diagnosticsSection(ds: readonly Diagnostic[]): string {
     const loc = location(d);
     let s = `- **${d.severity === 'error' ? 'Error' : 'Warning'}:** ${escapeText(d.summary)}${loc ? ` (${codeCell(loc)})` : ''}`;
     const lines = d.detail ? d.detail.split('\n').map(escapeText) : [];
-    if (d.suggestion && !d.detail?.includes('Did you mean')) lines.push(`Did you mean ${codeCell(d.suggestion)}?`);
+    if (d.suggestion) lines.push(`Did you mean ${codeCell(d.suggestion)}?`);
     if (lines.length) s += '\n' + lines.map((l) => (l ? `  ${l}` : '')).join('\n');
     return s;
   };

@@ -85,7 +85,7 @@ variable "n" {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /Duplicate resource "poolform_data" configuration/);
   assert.match(r.stderr, /main\.hcl:2:/);
-  assert.match(r.stderr, /did you mean [`"]resource[`"]\?/i);
+  assert.match(r.stderr, /did you mean `resource`\?/i);
   // A wrong type is found once the files parse.
   fs.writeFileSync(path.join(dir, 'main.hcl'), 'variable "n" {\n  type    = number\n  default = "not a number"\n}\n');
   const p = poolform(dir, ['plan']);

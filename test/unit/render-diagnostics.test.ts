@@ -100,9 +100,9 @@ test('a suggestion without detail, warnings, and no range', () => {
   );
 });
 
-test('detail paragraphs keep their blank lines; an existing "did you mean" is not repeated', () => {
+test('detail paragraphs keep their blank lines; the suggestion is appended once, to the last one', () => {
   const out = renderDiagnostic(
-    { severity: 'error', summary: 'S', detail: 'First.\n\nSecond. Did you mean `b`?', suggestion: 'b', range: range(6, 3, 6, 10) },
+    { severity: 'error', summary: 'S', detail: 'First.\n\nSecond.', suggestion: 'b', range: range(6, 3, 6, 10) },
     sources,
     { color: false },
   );

@@ -105,7 +105,7 @@ function decode(
       diags.error(
         'Unsupported argument',
         p.nameRange,
-        `An argument or block named "${p.name}" is not expected here.${suggestion ? ` Did you mean "${suggestion}"?` : ''}`,
+        `An argument or block named "${p.name}" is not expected here.`,
         suggestion,
       );
     }
@@ -125,7 +125,6 @@ function decode(
       const suggestion = nearestName(a.name, attrNames);
       let detail = `An argument named "${a.name}" is not expected here.`;
       if (blockTypes.has(a.name)) detail += ` Did you mean to define a block of type "${a.name}"?`;
-      else if (suggestion) detail += ` Did you mean "${suggestion}"?`;
       diags.error('Unsupported argument', a.nameRange, detail, blockTypes.has(a.name) ? undefined : suggestion);
     }
     for (const b of body.blocks) {
@@ -142,7 +141,6 @@ function decode(
       let detail = `Blocks of type "${b.type}" are not expected here.`;
       if (attrNames.has(b.type))
         detail += ` Did you mean to define argument "${b.type}"? If so, use the equals sign to assign it a value.`;
-      else if (suggestion) detail += ` Did you mean "${suggestion}"?`;
       diags.error('Unsupported block type', b.typeRange, detail, attrNames.has(b.type) ? undefined : suggestion);
     }
     remain = { kind: 'Body', attributes: restAttrs, blocks: restBlocks, range: body.range };
