@@ -7,7 +7,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFlat } from './shape.js';
+import { writeShape } from './shape.js';
 
 const n = Number(process.env.BENCH_APPLY_N ?? 1000);
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'poolform.js');
@@ -18,7 +18,7 @@ function time(cmd: string, args: string[], cwd: string): { ms: number; code: num
   return { ms: performance.now() - t0, code: r.status, out: (r.stdout ?? '').slice(-300) + (r.stderr ?? '').slice(-500) };
 }
 
-const dir = writeFlat(n, 'poolform');
+const dir = writeShape(n, 'poolform', false);
 const ours = time(process.execPath, [cli, 'apply', '-auto-approve'], dir);
 if (ours.code !== 0) {
   console.error(ours.out);
@@ -39,7 +39,7 @@ try {
   console.log('terraform not on PATH: no comparison');
 }
 if (tf && process.env.BENCH_TF_APPLY === '1') {
-  const tdir = writeFlat(n, 'terraform');
+  const tdir = writeShape(n, 'terraform', false);
   time('terraform', ['init', '-input=false'], tdir);
   const t = time('terraform', ['apply', '-auto-approve', '-input=false', '-parallelism=10'], tdir);
   console.log(`terraform apply, ${n} terraform_data: ${(t.ms / 1000).toFixed(2)} s; ratio ${(t.ms / ours.ms).toFixed(1)}x`);

@@ -53,7 +53,7 @@ async function measure(n: number): Promise<Phase> {
   await registry.load(config.root, [{ type: 'poolform_data' }], diags);
   const ctx = new EvalContext(config.root, {}, diags, 'plan', dir);
   const pctx = { rootDir: dir, signal: new AbortController().signal, log: () => {} };
-  const sessions = new SessionPool(registry, ctx, pctx);
+  const sessions = new SessionPool(ctx, pctx);
   const plan = await makePlan(
     { config, graph, state: emptyState('0.0.0'), rootVars: {}, registry, sessions, ctx, pctx, options: { destroy: false, refresh: false, targets: [], replace: [] }, version: '0', diags },
     { byAddress: new Map(), requests: 0 },

@@ -2,7 +2,9 @@
 // state lock, and the provider context (progress log and Ctrl-C).
 
 import { Diagnostics } from '../engine/diagnostics.js';
-import { openWorkspace, lockInfo, newState, type Workspace } from '../engine/workspace.js';
+import { openWorkspace, type Workspace } from '../engine/workspace.js';
+import { lockInfoFor } from '../engine/state/lock.js';
+import { emptyState } from '../engine/state/ops.js';
 import type { VarArg } from '../engine/config/vars.js';
 import type { ProviderContext } from '../engine/provider.js';
 import type { State } from '../engine/state/types.js';
@@ -32,7 +34,7 @@ export function varArgs(p: Parsed): VarArg[] {
 /** File texts of the last workspace opened, for source excerpts in errors (also when it failed to load). */
 const sources = new Map<string, string>();
 
-export async function open(ctx: CommandContext, p: Parsed, diags: Diagnostics, color: boolean, noVars = false, preset?: Record<string, unknown>): Promise<Workspace | undefined> {
+export async function open(ctx: CommandContext, p: Parsed, diags: Diagnostics, noVars = false, preset?: Record<string, unknown>): Promise<Workspace | undefined> {
   return openWorkspace({ dir: ctx.dir, cwd: ctx.cwd, vars: varArgs(p), env: process.env, noVars, statePath: p.flags.state as string | undefined, preset }, diags, sources);
 }
 
@@ -44,7 +46,7 @@ export function reportAndFail(diags: Diagnostics, ws: Workspace | undefined, col
 export async function withLock<T>(ws: Workspace, p: Parsed, operation: string, fn: () => Promise<T>): Promise<T> {
   if (p.flags.lock === false) return fn();
   const timeout = p.flags['lock-timeout'] ? parseDuration(p.flags['lock-timeout'] as string, 'lock-timeout') : 0;
-  const lock = await ws.backend.lock(lockInfo(operation, ws.version), timeout);
+  const lock = await ws.backend.lock(lockInfoFor(operation, ws.version), timeout);
   try {
     return await fn();
   } finally {
@@ -52,13 +54,17 @@ export async function withLock<T>(ws: Workspace, p: Parsed, operation: string, f
   }
 }
 
-/** The current state, with a journal left by an interrupted apply folded in first. */
-export async function currentState(ws: Workspace, recover: boolean): Promise<State> {
+/**
+ * The current state, with a journal left by an interrupted apply folded in first. With no state
+ * yet, a new empty one; `lineage` gives it the lineage a saved plan was made with (its secret
+ * digests are salted with it).
+ */
+export async function currentState(ws: Workspace, recover: boolean, lineage?: string): Promise<State> {
   if (recover) {
     const r = await ws.backend.recover();
     if (r.recovered > 0) process.stderr.write(`Recovered ${r.recovered} step(s) journalled by an apply that did not finish.\n`);
   }
-  return (await ws.backend.read()) ?? newState(ws.version);
+  return (await ws.backend.read()) ?? { ...emptyState(ws.version), ...(lineage ? { lineage } : {}) };
 }
 
 export function providerContext(rootDir: string, signal: AbortSignal, log: (m: string) => void = () => {}): ProviderContext {

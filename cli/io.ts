@@ -17,8 +17,9 @@ export function printDiagnostics(list: Diagnostic[], sources: Map<string, string
   return list.some((d) => d.severity === 'error');
 }
 
-export async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY && process.env.POOLFORM_CONFIRM_STDIN !== '1') return false;
+/** Asks for 'yes'. undefined when there is no terminal to ask (POOLFORM_CONFIRM_STDIN=1 reads a piped answer). */
+export async function confirm(question: string): Promise<boolean | undefined> {
+  if (!process.stdin.isTTY && process.env.POOLFORM_CONFIRM_STDIN !== '1') return undefined;
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
   try {
     const answer: string = await new Promise((resolve) => rl.question(question, resolve));

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Plan } from '../engine/plan/types.js';
 import { PLAN_FORMAT_VERSION } from '../engine/plan/types.js';
 import type { Config } from '../engine/config/model.js';
+import { writeFileAtomic } from '../engine/state/file.js';
 
 export interface PlanFile {
   poolform_plan: number;
@@ -22,9 +23,7 @@ export function configFileDigests(config: Config): Record<string, string> {
 
 export function writePlanFile(path: string, plan: Plan, config: Config): void {
   const data: PlanFile = { poolform_plan: PLAN_FORMAT_VERSION, plan, config_files: configFileDigests(config) };
-  const tmp = `${path}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
-  fs.renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(data), 0o600);
 }
 
 export function readPlanFile(path: string): PlanFile {

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Diagnostics, nearestName, type Range } from './diagnostics.js';
 import type { Provider } from './provider.js';
 import type { ResourceSchema } from './schema/types.js';
-import type { Module } from './config/model.js';
+import { allModules, type Module } from './config/model.js';
 import { providerNameOfType } from './desired/graph.js';
 
 /** Built-in providers: name → module path relative to this file's folder. */
@@ -26,11 +26,9 @@ export class ProviderRegistry {
   /** Loads every provider the configuration (and the state) names. Errors name the nearest provider. */
   async load(root: Module | undefined, types: { type: string; range?: Range }[], diags: Diagnostics): Promise<void> {
     const sources = new Map<string, { source: string; base: string; range: Range }>();
-    const walk = (m: Module) => {
+    for (const m of root ? allModules(root) : []) {
       for (const [name, rp] of m.requiredProviders) sources.set(name, { source: rp.source, base: m.dir, range: rp.range });
-      for (const c of m.moduleCalls.values()) if (c.module) walk(c.module);
-    };
-    if (root) walk(root);
+    }
     const wanted = new Map<string, Range | undefined>();
     for (const t of types) if (!wanted.has(providerNameOfType(t.type))) wanted.set(providerNameOfType(t.type), t.range);
     for (const [name, range] of wanted) {

@@ -1,49 +1,28 @@
 // Connections to platforms, one per provider configuration, opened on first use and closed at the
 // end of a command. Provider blocks are evaluated here (they usually read variables).
 
-import { Diagnostics, type Range } from './diagnostics.js';
-import type { Module } from './config/model.js';
+import type { Diagnostics } from './diagnostics.js';
+import { allModules, type Module } from './config/model.js';
 import type { Attrs, Provider, ProviderContext, Session } from './provider.js';
-import type { ProviderRegistry } from './registry.js';
 import type { EvalContext } from './desired/context.js';
 import { evaluateBody } from './desired/body.js';
 import { justAttributes } from './config/hcl/content.js';
 import { evaluate } from './lang/eval.js';
 import { isWhollyKnown, deepUnmark, type ValueObject } from './lang/value.js';
-import { modulePrefix } from './desired/graph.js';
+import { modulePrefix, providerModule } from './desired/graph.js';
 
 export class SessionPool {
   private readonly sessions = new Map<string, Promise<Session>>();
 
   constructor(
-    private readonly registry: ProviderRegistry,
     private readonly ctx: EvalContext,
     readonly pctx: ProviderContext,
   ) {}
 
-  /** The provider configuration key a resource in `mod` with provider key `key` uses (e.g. "module.a.provider.test" or "provider.test"). */
+  /** The provider configuration address a resource in `mod` with provider key `key` uses ("module.a.provider.test" or "provider.test"). */
   configAddress(mod: Module, key: string): string {
-    let m: Module | undefined = mod;
-    const mods = this.modulesByPath();
-    while (m) {
-      if (m.providers.has(key)) return `${modulePrefix(m)}provider.${key}`;
-      m = m.path.length ? mods.get(m.path.slice(0, -1).join('\0')) : undefined;
-    }
-    return `provider.${key}`;
-  }
-
-  private modsCache: Map<string, Module> | undefined;
-  private modulesByPath(): Map<string, Module> {
-    if (!this.modsCache) {
-      this.modsCache = new Map();
-      const stack = [this.ctx.rootModule];
-      while (stack.length) {
-        const m = stack.pop()!;
-        this.modsCache.set(m.path.join('\0'), m);
-        for (const c of m.moduleCalls.values()) if (c.module) stack.push(c.module);
-      }
-    }
-    return this.modsCache;
+    const decl = providerModule(mod, key);
+    return `${decl ? modulePrefix(decl) : ''}provider.${key}`;
   }
 
   /** Opens (once) the session for a provider configuration address. Errors are thrown with the provider's message. */
@@ -64,14 +43,14 @@ export class SessionPool {
   /** Evaluates the provider block at `address` (or {} when there is none). */
   providerConfig(provider: Provider, address: string, diags: Diagnostics): Attrs {
     const m = /^(.*?)provider\.(.+)$/.exec(address)!;
-    const mod = [...this.modulesByPath().values()].find((x) => modulePrefix(x) === m[1]);
+    const mod = allModules(this.ctx.rootModule).find((x) => modulePrefix(x) === m[1]);
     const pc = mod?.providers.get(m[2]);
     if (!mod || !pc) return {};
     const mi = this.ctx.instancesOf(mod)[0];
     if (!mi) return {};
     let value: ValueObject;
     if (provider.configSchema) {
-      value = evaluateBody(pc.body, provider.configSchema.attributes, mi.scope, diags, `provider "${pc.name}"`, pc.range).value;
+      value = evaluateBody(pc.body, provider.configSchema.attributes, mi.scope, diags).value;
     } else {
       value = {};
       for (const a of justAttributes(pc.body, diags).values()) value[a.name] = evaluate(a.expr, mi.scope, diags);
@@ -94,4 +73,3 @@ export class SessionPool {
   }
 }
 
-export type { Range };

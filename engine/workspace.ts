@@ -2,20 +2,19 @@
 // command that plans or applies starts from. Loading stops at the first phase with errors, so a
 // broken file reports its syntax errors without a cascade of follow-on reference errors.
 
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Diagnostics } from './diagnostics.js';
-import type { Config } from './config/model.js';
+import { resourceTypes, type Config } from './config/model.js';
 import { loadConfig } from './config/load.js';
 import { collectVariables, type VarArg } from './config/vars.js';
 import { buildConfigGraph, type ConfigGraph } from './desired/graph.js';
 import { ProviderRegistry } from './registry.js';
-import { LocalBackend, STATE_FILE_NAME, poolformVersion } from './state/local.js';
-import { emptyState, newLineage } from './state/ops.js';
-import type { LockInfo, State } from './state/types.js';
+import { LocalBackend, STATE_FILE_NAME } from './state/local.js';
+import { poolformVersion } from './version.js';
+import type { State } from './state/types.js';
 import type { Value } from './lang/value.js';
 import { EvalContext } from './desired/context.js';
-import { checkResourceBodies } from './desired/check.js';
+import { checkBodies } from './desired/check.js';
 import { SessionPool } from './sessions.js';
 import type { ProviderContext } from './provider.js';
 import { makePlan, observeState, type Observation, type PlanOptions } from './plan/planner.js';
@@ -66,14 +65,8 @@ export async function openWorkspace(opts: WorkspaceOptions, diags: Diagnostics, 
   const rootVars = opts.noVars ? {} : collectVariables(config.root, opts.vars, opts.env, opts.cwd, diags, config.sources, opts.preset);
   share();
   const registry = new ProviderRegistry();
-  const types: { type: string; range?: import('./diagnostics.js').Range }[] = [];
-  const walk = (m: Config['root']) => {
-    for (const r of m.resources.values()) types.push({ type: r.type, range: r.range });
-    for (const c of m.moduleCalls.values()) if (c.module) walk(c.module);
-  };
-  walk(config.root);
-  await registry.load(config.root, types, diags);
-  checkResourceBodies(config.root, registry, diags);
+  await registry.load(config.root, resourceTypes(config.root), diags);
+  checkBodies(config.root, registry, diags);
   share();
   if (diags.hasErrors) return undefined;
   return {
@@ -88,16 +81,6 @@ export async function openWorkspace(opts: WorkspaceOptions, diags: Diagnostics, 
   };
 }
 
-export function newState(version: string): State {
-  const s = emptyState(version);
-  return { ...s, lineage: s.lineage || newLineage() };
-}
-
-export function lockInfo(operation: string, version: string): Omit<LockInfo, 'id' | 'path'> {
-  const user = os.userInfo().username;
-  const host = os.hostname();
-  return { operation, who: `${user}@${host}`, user, host, pid: process.pid, created: new Date().toISOString(), version };
-}
 
 export interface Planned {
   plan: Plan;
@@ -117,7 +100,7 @@ export async function planWorkspace(
   // Make sure providers of objects only state knows (removed from the configuration) are loaded.
   await ws.registry.load(ws.config.root, state.resources.map((r) => ({ type: r.type })), diags);
   const ctx = new EvalContext(ws.config.root, ws.rootVars, diags, 'plan', ws.cwd);
-  const sessions = new SessionPool(ws.registry, ctx, pctx);
+  const sessions = new SessionPool(ctx, pctx);
   const observation = options.refresh
     ? await observeState(state, { registry: ws.registry, sessions, pctx, diags, config: ws.config })
     : { byAddress: new Map(), requests: 0 };

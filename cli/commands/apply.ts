@@ -2,7 +2,7 @@
 // or refuses, naming what moved since it was made: configuration files, state, observed objects.
 
 import { Diagnostics } from '../../engine/diagnostics.js';
-import { planHasChanges, type Plan } from '../../engine/plan/types.js';
+import { changesState, planHasChanges, type Plan } from '../../engine/plan/types.js';
 import { planWorkspace, type Workspace } from '../../engine/workspace.js';
 import { EvalContext } from '../../engine/desired/context.js';
 import { SessionPool } from '../../engine/sessions.js';
@@ -34,7 +34,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   const preset: Record<string, unknown> = {};
   if (saved) for (const [name, v] of Object.entries(saved.plan.variables)) if (!v.sensitive) preset[name] = v.value;
-  const ws = await open(ctx, p, diags, color, false, preset);
+  const ws = await open(ctx, p, diags, false, preset);
   if (!ws) {
     reportAndFail(diags, ws, color);
     return 1;
@@ -42,7 +42,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const intr = interruptible();
   try {
     return await withLock(ws, p, destroy ? 'destroy' : 'apply', async () => {
-      const state = await currentState(ws, true);
+      const state = await currentState(ws, true, saved?.plan.state_lineage);
       const pctx = providerContext(ws.dir, intr.signal);
       let plan: Plan;
       if (saved) {
@@ -68,11 +68,12 @@ export async function run(ctx: CommandContext): Promise<number> {
         if (!planHasChanges(plan)) return 0;
         if (!p.flags['auto-approve']) {
           const q = destroy ? '\nDo you really want to destroy all resources?\n  Only \'yes\' will be accepted to confirm.\n\n  Enter a value: ' : '\nDo you want to perform these actions?\n  Only \'yes\' will be accepted to approve.\n\n  Enter a value: ';
-          if (!process.stdin.isTTY && process.env.POOLFORM_CONFIRM_STDIN !== '1') {
+          const yes = await confirm(q);
+          if (yes === undefined) {
             process.stderr.write('\nError: No confirmation possible\n\nThere is no terminal to ask for confirmation. Run with -auto-approve, or apply a saved plan.\n');
             return 1;
           }
-          if (!(await confirm(q))) {
+          if (!yes) {
             process.stderr.write('\nApply cancelled.\n');
             return 1;
           }
@@ -86,12 +87,12 @@ export async function run(ctx: CommandContext): Promise<number> {
 }
 
 async function execute(ws: Workspace, plan: Plan, state: State, parallelism: number | undefined, signal: AbortSignal, color: boolean, diags: Diagnostics): Promise<number> {
-  const actionable = plan.changes.filter((c) => c.action !== 'noop' || c.importingId);
+  const actionable = plan.changes.filter((c) => c.action !== 'noop' || changesState(c));
   process.stdout.write('\n');
   const progress = await createProgress({ stream: process.stdout, color, total: actionable.length, title: plan.destroy ? 'Destroying' : 'Applying' });
   const ctx = new EvalContext(ws.config.root, ws.rootVars, diags, 'apply', ws.cwd);
   const pctx = providerContext(ws.dir, signal, () => {});
-  const sessions = new SessionPool(ws.registry, ctx, pctx);
+  const sessions = new SessionPool(ctx, pctx);
   const journal = await ws.backend.openJournal(state);
   let result;
   try {
@@ -125,8 +126,6 @@ async function checkSavedPlan(ws: Workspace, saved: ReturnType<typeof readPlanFi
     const files = changedFiles(saved.config_files ?? {}, configFileDigests(ws.config));
     out.push(`the configuration changed since the plan was made${files.length ? `: ${files.join(', ')}` : ''}`);
   }
-  // No state yet on either side: the new state takes the plan's lineage (its secret digests are salted with it).
-  if (state.serial === 0 && plan.state_serial === 0 && state.resources.length === 0) state.lineage = plan.state_lineage;
   if (plan.state_serial === 0 && state.serial > 0) out.push(`the state changed since the plan was made (serial 0 then, ${state.serial} now)`);
   else if (plan.state_lineage !== state.lineage) out.push(`the state is a different one (lineage ${state.lineage}, the plan was made against ${plan.state_lineage})`);
   else if (plan.state_serial !== state.serial) out.push(`the state changed since the plan was made (serial ${plan.state_serial} then, ${state.serial} now)`);
@@ -141,7 +140,7 @@ async function checkSavedPlan(ws: Workspace, saved: ReturnType<typeof readPlanFi
   if (out.length) return out;
   if (plan.refresh) {
     const ctx = new EvalContext(ws.config.root, ws.rootVars, diags, 'plan', ws.cwd);
-    const sessions = new SessionPool(ws.registry, ctx, pctx);
+    const sessions = new SessionPool(ctx, pctx);
     await ws.registry.load(ws.config.root, state.resources.map((r) => ({ type: r.type })), diags);
     const obs = await observeState(state, { registry: ws.registry, sessions, pctx, diags, config: ws.config });
     await sessions.closeAll();

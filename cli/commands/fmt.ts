@@ -2,6 +2,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createTwoFilesPatch } from 'diff';
 import { formatHCL } from '../../engine/config/hcl/format.js';
 import { parseArgs } from '../args.js';
 import { printDiagnostics, useColor } from '../io.js';
@@ -19,26 +20,9 @@ function listFiles(target: string, recursive: boolean): string[] {
   return out.sort();
 }
 
+/** A unified diff, as `terraform fmt -diff` prints it (the `diff` package does the work). */
 function unifiedDiff(file: string, a: string, b: string): string {
-  const al = a.split('\n');
-  const bl = b.split('\n');
-  const out = [`--- old/${file}`, `+++ new/${file}`];
-  // Small files: a line-by-line LCS is plenty.
-  const n = al.length;
-  const m = bl.length;
-  const dp = Array.from({ length: n + 1 }, () => new Int32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i][j] = al[i] === bl[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
-  let i = 0;
-  let j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && al[i] === bl[j]) {
-      out.push(` ${al[i]}`);
-      i++;
-      j++;
-    } else if (j < m && (i === n || dp[i][j + 1] >= dp[i + 1][j])) out.push(`+${bl[j++]}`);
-    else out.push(`-${al[i++]}`);
-  }
-  return out.join('\n') + '\n';
+  return createTwoFilesPatch(`old/${file}`, `new/${file}`, a, b, '', '').replace(/^=+\n/, '');
 }
 
 export async function run(ctx: CommandContext): Promise<number> {

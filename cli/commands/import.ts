@@ -15,7 +15,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const [address, id] = p.positional;
   const color = useColor(p.flags);
   const diags = new Diagnostics();
-  const ws = await open(ctx, p, diags, color);
+  const ws = await open(ctx, p, diags);
   if (!ws) {
     reportAndFail(diags, ws, color);
     return 1;

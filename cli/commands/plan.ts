@@ -16,7 +16,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const p = parseArgs(ctx.args, { ...PLAN_FLAGS, out: 'string', 'detailed-exitcode': 'bool', json: 'bool', markdown: 'bool' });
   const color = useColor(p.flags);
   const diags = new Diagnostics();
-  const ws = await open(ctx, p, diags, color);
+  const ws = await open(ctx, p, diags);
   if (!ws) {
     reportAndFail(diags, ws, color);
     return 1;

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { Diagnostics } from '../../engine/diagnostics.js';
 import { ProviderRegistry, builtinProviderNames } from '../../engine/registry.js';
 import { loadConfig, isConfigFile } from '../../engine/config/load.js';
+import { resourceTypes } from '../../engine/config/model.js';
 import { providerSchemasJSON } from '../../engine/schema/terraform.js';
 import { parseArgs, UsageError } from '../args.js';
 import { printDiagnostics } from '../io.js';
@@ -20,11 +21,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const types = builtinProviderNames().map((n) => ({ type: `${n}_x` }));
   if (hasConfig) {
     const config = loadConfig(ctx.dir, diags, ctx.cwd);
-    const walk = (m: typeof config.root) => {
-      for (const r of m.resources.values()) types.push({ type: r.type });
-      for (const c of m.moduleCalls.values()) if (c.module) walk(c.module);
-    };
-    if (!diags.hasErrors) walk(config.root);
+    if (!diags.hasErrors) types.push(...resourceTypes(config.root));
     await registry.load(config.root, types, diags);
     if (printDiagnostics(diags.list, config.sources, false)) return 1;
   } else await registry.load(undefined, types, diags);

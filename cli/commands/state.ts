@@ -2,7 +2,8 @@
 
 import { LocalBackend } from '../../engine/state/local.js';
 import { listAddresses, moveResource, removeResource, findResource } from '../../engine/state/ops.js';
-import { statePathFor, lockInfo } from '../../engine/workspace.js';
+import { statePathFor } from '../../engine/workspace.js';
+import { lockInfoFor } from '../../engine/state/lock.js';
 import { poolformVersion } from '../../engine/version.js';
 import { renderStateResource } from '../../engine/render/text.js';
 import { nearestName } from '../../engine/diagnostics.js';
@@ -20,7 +21,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     case 'list': {
       if (!state) return 0;
       const addrs = listAddresses(state, p.positional.length ? p.positional : undefined);
-      const filtered = p.flags.id ? addrs.filter((a) => findResource(state, a)?.id === p.flags.id) : addrs;
+      const withId = p.flags.id ? new Set(state.resources.filter((r) => r.id === p.flags.id).map((r) => r.address)) : undefined;
+      const filtered = withId ? addrs.filter((a) => withId.has(a)) : addrs;
       if (filtered.length) process.stdout.write(filtered.join('\n') + '\n');
       return 0;
     }
@@ -45,7 +47,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       if (sub === 'mv' && p.positional.length !== 2) throw new UsageError('state mv needs SOURCE and DESTINATION');
       if (sub === 'rm' && p.positional.length === 0) throw new UsageError('state rm needs at least one ADDRESS');
       const timeout = p.flags['lock-timeout'] ? parseDuration(p.flags['lock-timeout'] as string, 'lock-timeout') : 0;
-      const lock = p.flags.lock === false ? undefined : await backend.lock(lockInfo(`state ${sub}`, poolformVersion()), timeout);
+      const lock = p.flags.lock === false ? undefined : await backend.lock(lockInfoFor(`state ${sub}`, poolformVersion()), timeout);
       try {
         await backend.recover();
         let cur = (await backend.read())!;

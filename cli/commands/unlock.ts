@@ -13,7 +13,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const backend = new LocalBackend(statePathFor(ctx.dir, p.flags.state as string | undefined));
   const holder = await backend.lockHolder();
   if (holder && !p.flags.force) {
-    if (!(await confirm(`The state is locked by ${holder.who} (pid ${holder.pid}, ${holder.operation} since ${holder.created}).\nOnly unlock it if that poolform is no longer running. Type 'yes' to unlock: `))) {
+    if ((await confirm(`The state is locked by ${holder.who} (pid ${holder.pid}, ${holder.operation} since ${holder.created}).\nOnly unlock it if that poolform is no longer running. Type 'yes' to unlock: `)) !== true) {
       process.stderr.write('Unlock cancelled (use -force to skip this question).\n');
       return 1;
     }

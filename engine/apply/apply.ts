@@ -8,7 +8,7 @@ import type { Config, Resource } from '../config/model.js';
 import type { ConfigGraph } from '../desired/graph.js';
 import { providerNameOfType } from '../desired/graph.js';
 import type { EvalContext, ExpansionResult, InstanceKey, ModuleInstance } from '../desired/context.js';
-import { evaluateInstance, initRegistry, instanceAddress, registerInstance, describeResource } from '../desired/instance.js';
+import { evaluateInstance, expansions, instanceAddress, registerInstance, resourceNodes } from '../desired/instance.js';
 import { Dag } from '../graph/dag.js';
 import { walk, type WalkSummary } from './walk.js';
 import type { Progress } from './progress.js';
@@ -50,28 +50,20 @@ interface Slot {
   key: InstanceKey;
 }
 
-/** Walks config resources as the planner did, seeding references with what state holds, and noting where each instance lives. */
-function seed(req: ApplyRequest): Map<string, Slot> {
+/** Expands the configuration as the planner did, seeding references with what state holds, and noting where each instance lives. */
+function seed(req: ApplyRequest, stateByAddr: Map<string, ResourceInstanceState>): Map<string, Slot> {
   const slots = new Map<string, Slot>();
-  const byAddr = new Map(req.state.resources.map((r) => [r.address, r]));
-  const salted = new Set<string>();
-  for (const nodeId of req.graph.order) {
-    const node = req.graph.nodes.get(nodeId);
-    if (!node || node.kind !== 'resource') continue;
-    const r = node.res;
-    for (const mi of req.ctx.instancesOf(node.mod)) {
-      const exp = req.ctx.expand(mi, r.count, r.forEach, r.range, describeResource(r));
-      if (!exp) continue;
-      initRegistry(mi, r, exp.kind);
+  const movedFrom = new Map(req.plan.changes.filter((c) => c.previousAddress).map((c) => [c.address, c.previousAddress!]));
+  for (const { mod, r } of resourceNodes(req.graph)) {
+    for (const { mi, exp } of expansions(req.ctx, mod, r)) {
       for (const key of exp.keys) {
         const address = instanceAddress(mi, r, key);
         slots.set(address, { mi, r, exp, key });
-        const prior = byAddr.get(address);
+        const prior = stateByAddr.get(address) ?? stateByAddr.get(movedFrom.get(address) ?? '');
         registerInstance(mi, r, exp.kind, key, prior ? storedToValue(prior.attributes, new Set((prior.sensitivePaths ?? []).map((p) => String(p[0])))) : new Unknown('object'));
       }
     }
   }
-  void salted;
   return slots;
 }
 
@@ -79,10 +71,10 @@ const VERB: Record<string, string> = { create: 'Creating', update: 'Modifying', 
 
 export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
   const { plan, registry, sessions, pctx, journal, diags } = req;
-  const slots = seed(req);
+  const stateByAddr = new Map(req.state.resources.map((r) => [r.address, r]));
+  const slots = seed(req, stateByAddr);
   const salt = req.state.lineage;
   const byAddr = new Map(plan.changes.map((c) => [c.address, c]));
-  const stateByAddr = new Map(req.state.resources.map((r) => [r.address, r]));
 
   // Steps and their order.
   const dag = new Dag();
@@ -145,7 +137,13 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     if (!provider) throw new Error(`no provider for ${c.type}`);
     const verb = step.op === 'delete' ? 'delete' : c.action === 'replace' ? 'create' : c.action === 'noop' && c.importingId ? 'import' : c.action;
     if (c.action === 'noop' && !c.importingId) {
-      // Nothing to do, but dependents may read this instance's value (already seeded from state).
+      // Nothing to do on the platform; dependents read this instance's value (seeded from state).
+      // A moved object only changes its address in state.
+      const moved = c.previousAddress ? stateByAddr.get(c.previousAddress) : undefined;
+      if (moved) {
+        await journal.append({ op: 'put', resource: { ...moved, address: c.address } });
+        await journal.append({ op: 'delete', address: moved.address });
+      }
       return;
     }
     req.progress.start(c.address, VERB[verb] ?? 'Applying');
@@ -164,7 +162,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
       if (!slot) throw new Error(`${c.address} is no longer in the configuration`);
       const schema = registry.schema(c.type)!;
       const local = new Diagnostics();
-      const value = evaluateInstance(req.ctx, slot.mi, slot.r, schema, slot.exp, slot.key, false, local);
+      const value = evaluateInstance(req.ctx, slot.mi, slot.r, schema, slot.exp, slot.key, local);
       if (local.hasErrors) {
         stepDiags.add(local);
         throw new Error(local.errors.map((d) => d.summary + (d.detail ? `: ${d.detail}` : '')).join('; '));
@@ -188,7 +186,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
         result = { id: c.id!, attrs: c.before ?? {} };
         counts.imported++;
       } else if (c.action === 'update') {
-        const prior = stateByAddr.get(c.address);
+        const prior = stateByAddr.get(c.address) ?? stateByAddr.get(c.previousAddress ?? '');
         result = await provider.update(session, c.type, c.id!, prior?.attributes ?? c.before ?? {}, plain, pctx);
         counts.changed++;
         if (c.importingId) counts.imported++;
@@ -209,6 +207,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
         task: result.task,
       };
       await journal.append({ op: 'put', resource: rec });
+      if (c.previousAddress) await journal.append({ op: 'delete', address: c.previousAddress });
       // Dependents see the real values (secrets still marked), not the digests state keeps.
       const live: ValueObject = {};
       for (const k in stored.attributes) {
@@ -246,7 +245,6 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     const outputs: State['outputs'] = {};
     if (!plan.destroy) {
       const mi = req.ctx.root;
-      const local = new Diagnostics();
       for (const o of req.config.root.outputs.values()) {
         const v = mi.eval(o.expr, mi.scope);
         if (!isWhollyKnown(v)) continue;
@@ -254,7 +252,6 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
         const plain = deepUnmark(v).value;
         outputs[o.name] = { value: sensitive ? secretDigest(plain, salt) : plain, sensitive };
       }
-      void local;
     }
     await journal.append({ op: 'outputs', outputs });
   }

@@ -9,6 +9,8 @@
 // needed, and it is handed a view of the stream that never reports 0 columns (ora divides by the
 // column count, and 0 would make it loop forever clearing lines).
 
+import { type Palette, palette } from '../render/color.js';
+
 export interface Progress {
   /** A step began; `what` is the verb: "Creating", "Modifying", "Destroying", "Reading". */
   start(id: string, what: string): void;
@@ -65,18 +67,6 @@ export function formatElapsed(ms: number): string {
   return `${s}s`;
 }
 
-interface Styles {
-  bold(s: string): string;
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
-}
-
-function styles(color: boolean): Styles {
-  const wrap = (open: number, close: number) => (s: string) => (color ? `\x1b[${open}m${s}\x1b[${close}m` : s);
-  return { bold: wrap(1, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39) };
-}
-
 interface Running {
   what: string;
   t0: number;
@@ -90,7 +80,7 @@ class Tracker {
   readonly running = new Map<string, Running>();
   finished = 0;
   constructor(
-    readonly st: Styles,
+    readonly st: Palette,
     readonly now: () => number,
     readonly stillEvery: number,
   ) {}
@@ -303,7 +293,7 @@ async function ttyProgress(opts: ProgressOptions, tr: Tracker): Promise<Progress
 }
 
 export async function createProgress(opts: ProgressOptions): Promise<Progress> {
-  const tr = new Tracker(styles(opts.color), opts.now ?? Date.now, opts.stillEveryMs ?? 10_000);
+  const tr = new Tracker(palette(opts.color), opts.now ?? Date.now, opts.stillEveryMs ?? 10_000);
   const isTTY = (opts.stream as { isTTY?: boolean }).isTTY === true;
   if (isTTY && !opts.quiet && process.env.TERM !== 'dumb') return ttyProgress(opts, tr);
   return plainProgress(opts, tr);

@@ -33,8 +33,6 @@ export type WalkEvent =
   /** `cause` is the failed dependency (direct or transitive) that blocks this node. */
   | { type: 'skipped'; id: string; because: string; cause: string };
 
-export type StepResult = { ok: true } | { ok: false; error: Error };
-
 export interface WalkSummary {
   /** In completion order. */
   done: string[];

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { Diagnostics, type Range } from '../diagnostics.js';
 import type { Attribute, Block, Expr, File } from './hcl/ast.js';
 import { parseHCL } from './hcl/parser.js';
+import { isIdentifier } from './hcl/scanner.js';
 import { parseHCLJSON } from './hcl/json.js';
 import { bodyContent, justAttributes, partialContent, type BodySchema } from './hcl/content.js';
 import { parseTypeConstraint } from '../lang/types.js';
@@ -181,6 +182,7 @@ function loadModule(
     }
     loading.add(dir);
     call.module = loadModule(childDir, [...modPath, call.name], diags, sources, hash, displayBase, loading);
+    call.module.parent = mod;
     loading.delete(dir);
   }
   return mod;
@@ -265,7 +267,7 @@ function headerRange(block: Block): Range {
 function decodeVariable(block: Block, diags: Diagnostics): Variable {
   const c = bodyContent(block.body, VARIABLE_SCHEMA, diags);
   const name = block.labels[0];
-  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) diags.error('Invalid variable name', block.labelRanges[0], `"${name}" is not a valid identifier.`);
+  if (!isIdentifier(name)) diags.error('Invalid variable name', block.labelRanges[0], `"${name}" is not a valid identifier.`);
   const v: Variable = {
     name,
     sensitive: staticBool(c.attributes.get('sensitive'), false, diags),
@@ -318,7 +320,7 @@ function decodeResource(block: Block, diags: Diagnostics): Resource {
   const [type, name] = block.labels;
   for (let i = 0; i < 2; i++) {
     const l = block.labels[i];
-    if (l !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(l)) diags.error(`Invalid ${i === 0 ? 'resource type' : 'resource name'}`, block.labelRanges[i], `"${l}" is not a valid identifier: use letters, digits, underscores and dashes, starting with a letter or underscore.`);
+    if (l !== undefined && !isIdentifier(l)) diags.error(`Invalid ${i === 0 ? 'resource type' : 'resource name'}`, block.labelRanges[i], `"${l}" is not a valid identifier: use letters, digits, underscores and dashes, starting with a letter or underscore.`);
   }
   const c = partialContent(block.body, RESOURCE_META_SCHEMA, diags);
   const r: Resource = {

@@ -107,6 +107,8 @@ export interface Module {
   dir: string;
   /** Module path from the root, e.g. [] or ["net", "vlans"] (call names). */
   path: string[];
+  /** The module that calls this one (undefined for the root). */
+  parent?: Module;
   files: File[];
   variables: Map<string, Variable>;
   locals: Map<string, Local>;
@@ -129,6 +131,14 @@ export interface Config {
   hash: string;
 }
 
-export function moduleAddress(path: string[]): string {
-  return path.map((p) => `module.${p}`).join('.');
+/** The root and every module below it, parents before children. */
+export function allModules(root: Module): Module[] {
+  const out: Module[] = [root];
+  for (let i = 0; i < out.length; i++) for (const c of out[i].moduleCalls.values()) if (c.module) out.push(c.module);
+  return out;
+}
+
+/** Every resource and data source type the configuration uses, with where it is declared. */
+export function resourceTypes(root: Module): { type: string; range: Range }[] {
+  return allModules(root).flatMap((m) => [...m.resources.values()].map((r) => ({ type: r.type, range: r.range })));
 }

@@ -111,8 +111,8 @@ export function collectVariables(
     if (r) {
       if (r.expr) value = evaluate(r.expr, EMPTY_SCOPE, diags);
       else if (r.text !== undefined) {
-        // A string-typed variable takes the text as it is; others parse it as an expression.
-        if (!v.type || v.type.kind === 'string' || v.type.kind === 'any' && !/^[[{"\d-]|^(true|false|null)$/.test(r.text.trim())) value = r.text;
+        // As Terraform: an untyped or string variable takes the text as it is; any other type constraint parses it as an expression.
+        if (!v.type || v.type.kind === 'string') value = r.text;
         else {
           const local = new Diagnostics();
           const e = parseExpression(r.text, r.source, local);

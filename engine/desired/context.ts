@@ -7,17 +7,16 @@
 // that object exists.
 
 import * as path from 'node:path';
-import { Diagnostics, type Range } from '../diagnostics.js';
+import type { Diagnostics, Range } from '../diagnostics.js';
 import type { Expr } from '../config/hcl/ast.js';
 import type { Module, ModuleCall, Resource } from '../config/model.js';
-import { evaluate, evaluateTemplate } from '../lang/eval.js';
+import { evaluate, makeFunctionContext } from '../lang/eval.js';
 import { childScope, type EvalScope } from '../lang/scope.js';
 import { convert } from '../lang/convert.js';
 import { FUNCTIONS } from '../lang/functions/index.js';
 import type { FunctionContext } from '../lang/functions/types.js';
 import { parseTemplate } from '../config/hcl/parser.js';
 import { Unknown, isUnknown, isWhollyKnown, isSensitive, isObject, markSensitive, unmark, typeName, type Value, type ValueObject } from '../lang/value.js';
-import { modulePrefix } from './graph.js';
 
 export type InstanceKey = number | string | undefined;
 
@@ -35,6 +34,9 @@ export class ModuleInstance {
   private readonly varCache = new Map<string, Value>();
   private readonly evaluating = new Set<string>();
   private readonly types: Set<string>;
+  private readonly varsProxy: ValueObject;
+  private readonly localsProxy: ValueObject;
+  private readonly modulesProxy: ValueObject;
 
   constructor(
     readonly ctx: EvalContext,
@@ -46,6 +48,9 @@ export class ModuleInstance {
     readonly callEach: { count?: number; key?: string; value?: Value },
   ) {
     this.types = new Set();
+    this.varsProxy = lazyObject(mod.variables, (name) => this.variable(name));
+    this.localsProxy = lazyObject(mod.locals, (name) => this.local(name));
+    this.modulesProxy = lazyObject(mod.moduleCalls, (name) => this.moduleValue(name));
     for (const r of mod.resources.values()) {
       const reg = r.mode === 'managed' ? this.resources : this.data;
       if (r.mode === 'managed') this.types.add(r.type);
@@ -84,21 +89,9 @@ export class ModuleInstance {
     return { module: rel(this.mod.dir), root: rel(this.ctx.rootDir), cwd: this.ctx.cwd };
   }
 
-  private readonly varsProxy: ValueObject = lazyObject(
-    () => [...this.mod.variables.keys()],
-    (name) => this.variable(name),
-  );
-  private readonly localsProxy: ValueObject = lazyObject(
-    () => [...this.mod.locals.keys()],
-    (name) => this.local(name),
-  );
-  private readonly modulesProxy: ValueObject = lazyObject(
-    () => [...this.mod.moduleCalls.keys()],
-    (name) => this.moduleValue(name),
-  );
 
   private keep(cache: Map<string, Value>, name: string, v: Value): Value {
-    if (this.ctx.mode === 'plan' || isWhollyKnown(v)) cache.set(name, v);
+    if (this.ctx.mode !== 'apply' || isWhollyKnown(v)) cache.set(name, v);
     return v;
   }
 
@@ -179,15 +172,15 @@ export class ModuleInstance {
   }
 }
 
-/** An object whose properties are computed on first access (a Proxy, so evaluation stays lazy). */
-function lazyObject(keys: () => string[], get: (name: string) => Value): ValueObject {
+/** An object with the names of `declared` whose values are computed on access (a Proxy, so evaluation stays lazy). */
+function lazyObject(declared: ReadonlyMap<string, unknown>, get: (name: string) => Value): ValueObject {
   const target = Object.create(null) as ValueObject;
+  const has = (p: string | symbol): p is string => typeof p === 'string' && declared.has(p);
   return new Proxy(target, {
-    get: (_t, p) => (typeof p === 'string' && keys().includes(p) ? get(p) : undefined),
-    has: (_t, p) => typeof p === 'string' && keys().includes(p),
-    ownKeys: () => keys(),
-    getOwnPropertyDescriptor: (_t, p) =>
-      typeof p === 'string' && keys().includes(p) ? { value: get(p), enumerable: true, configurable: true, writable: false } : undefined,
+    get: (_t, p) => (has(p) ? get(p) : undefined),
+    has: (_t, p) => has(p),
+    ownKeys: () => [...declared.keys()],
+    getOwnPropertyDescriptor: (_t, p) => (has(p) ? { value: get(p), enumerable: true, configurable: true, writable: false } : undefined),
   });
 }
 
@@ -207,7 +200,8 @@ export class EvalContext {
     readonly rootModule: Module,
     readonly rootVars: Record<string, Value>,
     readonly diags: Diagnostics,
-    readonly mode: 'plan' | 'apply',
+    /** validate: variables are unknown, and an unknown count or for_each stands for one instance. */
+    readonly mode: 'plan' | 'apply' | 'validate',
     readonly cwd: string,
   ) {
     this.root = new ModuleInstance(this, rootModule, '', undefined, undefined, {});
@@ -219,30 +213,7 @@ export class EvalContext {
 
   funcCtxFor(dir: string): FunctionContext {
     let c = this.funcCtxs.get(dir);
-    if (!c) {
-      const diags = this.diags;
-      const functions = this.functions;
-      c = {
-        baseDir: dir,
-        renderTemplate(source: string, filename: string, vars: Record<string, Value>): Value {
-          const local = new Diagnostics();
-          const t = parseTemplate(source, filename, local);
-          if (!local.hasErrors) {
-            const scope: EvalScope = {
-              lookup: (root) => (Object.prototype.hasOwnProperty.call(vars, root) ? vars[root] : undefined),
-              rootNames: () => Object.keys(vars),
-              functions,
-              funcCtx: c!,
-            };
-            const v = evaluateTemplate(t, scope, local);
-            if (!local.hasErrors) return v;
-          }
-          diags.add(local);
-          throw new Error(`template ${filename} has errors (reported above)`);
-        },
-      };
-      this.funcCtxs.set(dir, c);
-    }
+    if (!c) this.funcCtxs.set(dir, (c = makeFunctionContext(dir, parseTemplate, this.functions)));
     return c;
   }
 
@@ -287,6 +258,7 @@ export class EvalContext {
       const raw = mi.eval(count, mi.scope);
       const { value: v, sensitive } = unmark(raw);
       if (sensitive) return fail(count.range, 'Invalid count argument', `The count of ${what} is sensitive; instance addresses would reveal it.`);
+      if (!isWhollyKnown(v) && this.mode === 'validate') return { kind: 'count', keys: [0] };
       if (isUnknown(v) || !isWhollyKnown(v)) {
         return fail(count.range, 'Invalid count argument', `The count of ${what} depends on values known only after apply, so poolform cannot tell how many instances to plan. Use -target to apply what it depends on first, or make it depend only on variables.`);
       }
@@ -300,6 +272,7 @@ export class EvalContext {
       const raw = mi.eval(forEach, mi.scope);
       const { value: v, sensitive } = unmark(raw);
       if (sensitive) return fail(forEach.range, 'Invalid for_each argument', `The for_each value of ${what} is sensitive; its keys would appear in addresses.`);
+      if (isUnknown(v) && this.mode === 'validate') return { kind: 'each', keys: [''], eachValues: new Map([['', new Unknown()]]) };
       if (isUnknown(v)) {
         return fail(forEach.range, 'Invalid for_each argument', `The for_each value of ${what} depends on values known only after apply. Its keys must be known at plan time: use keys from variables or locals.`);
       }
@@ -314,12 +287,8 @@ export class EvalContext {
           eachValues.set(it, it);
         }
       } else if (isObject(v)) {
-        for (const k of Object.keys(v).sort()) {
-          if (isUnknown(v[k]) && !isObject(v[k])) {
-            // unknown values are fine; only keys must be known
-          }
-          eachValues.set(k, v[k]);
-        }
+        // Only the keys must be known; values may still be unknown.
+        for (const k of Object.keys(v).sort()) eachValues.set(k, v[k]);
       } else if (v === null) {
         return fail(forEach.range, 'Invalid for_each argument', `for_each of ${what} is null; use an empty map {} for no instances.`);
       } else {
@@ -352,4 +321,3 @@ export function describeValue(v: Value): string {
   return s && s.length > 60 ? `${s.slice(0, 57)}...` : String(s);
 }
 
-export { modulePrefix };

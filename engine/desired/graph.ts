@@ -4,11 +4,13 @@
 // reported with its range and the nearest declared name, and cycles with their full path.
 
 import { Diagnostics, nearestName, type Range } from '../diagnostics.js';
-import type { Body, Expr } from '../config/hcl/ast.js';
+import type { Body } from '../config/hcl/ast.js';
 import { justAttributes } from '../config/hcl/content.js';
-import type { Config, Module, ModuleCall, ProviderConfig, Resource, Traversal } from '../config/model.js';
+import { allModules, type Config, type Module, type ModuleCall, type ProviderConfig, type Resource, type Traversal } from '../config/model.js';
 import { Dag, cycleDiagnostics } from '../graph/dag.js';
-import { attrStep, referencesOf, stepsRange, type Reference } from './refs.js';
+import { references as referencesOf, type Reference } from '../lang/eval.js';
+import type { TraversalStep } from '../config/hcl/ast.js';
+import { decodeDynamic } from './dynamic.js';
 
 export type ConfigNode =
   | { kind: 'var'; id: string; mod: Module; name: string }
@@ -48,13 +50,7 @@ const BUILTIN_ROOTS = ['var', 'local', 'module', 'data', 'path', 'count', 'each'
 export function buildConfigGraph(config: Config, diags: Diagnostics): ConfigGraph {
   const dag = new Dag();
   const nodes = new Map<string, ConfigNode>();
-  const mods: Module[] = [];
-  const stack: Module[] = [config.root];
-  while (stack.length) {
-    const m = stack.pop()!;
-    mods.push(m);
-    for (const c of m.moduleCalls.values()) if (c.module) stack.push(c.module);
-  }
+  const mods = allModules(config.root);
 
   const add = (n: ConfigNode, range: Range, label: string): void => {
     nodes.set(n.id, n);
@@ -99,15 +95,13 @@ export function buildConfigGraph(config: Config, diags: Diagnostics): ConfigGrap
         for (const ref of referencesOf(v.default)) diags.error('Variables not allowed', ref.range, 'A variable default must be a literal value; it cannot refer to other objects.');
       }
       // A child module's variable takes its value from the call in the parent.
-      if (m.path.length) {
-        const parent = findParent(mods, m);
-        if (parent) {
-          const call = parent.moduleCalls.get(m.path[m.path.length - 1])!;
-          const input = call.inputs.get(v.name);
-          const pctx: RefContext = { mod: parent, hasCount: !!call.count, hasEach: !!call.forEach, allowSelf: false, what: `module "${call.name}"` };
-          if (input) link(id, referencesOf(input.expr), pctx);
-          dag.addDependency(id, `${modulePrefix(parent)}module.${call.name}#expand`, call.range);
-        }
+      const parent = m.parent;
+      if (parent) {
+        const call = parent.moduleCalls.get(m.path[m.path.length - 1])!;
+        const input = call.inputs.get(v.name);
+        const pctx: RefContext = { mod: parent, hasCount: !!call.count, hasEach: !!call.forEach, allowSelf: false, what: `module "${call.name}"` };
+        if (input) link(id, referencesOf(input.expr), pctx);
+        dag.addDependency(id, `${modulePrefix(parent)}module.${call.name}#expand`, call.range);
       }
     }
     for (const l of m.locals.values()) link(`${p}local.${l.name}`, referencesOf(l.expr), { ...base, what: `local.${l.name}` });
@@ -131,16 +125,13 @@ export function buildConfigGraph(config: Config, diags: Diagnostics): ConfigGrap
       for (const e of [r.lifecycle.preventDestroy, r.lifecycle.createBeforeDestroy]) {
         if (e) for (const ref of referencesOf(e)) diags.error('Variables not allowed', ref.range, 'lifecycle settings must be literal values.');
       }
-      const prov = providerNodeFor(r, m, mods);
+      const prov = providerNodeFor(r, m);
       if (prov && nodes.has(prov)) dag.addDependency(id, prov, r.providerRef?.range);
       else if (r.providerRef) {
         const candidates = [...m.providers.keys()];
         diags.error('Reference to undeclared provider configuration', r.providerRef.range, `There is no provider "${r.providerRef.name}${r.providerRef.alias ? '.' + r.providerRef.alias : ''}" block in this module.`, nearestName(`${r.providerRef.name}.${r.providerRef.alias ?? ''}`, candidates));
       }
-      if (m.path.length) {
-        const parent = findParent(mods, m);
-        if (parent) dag.addDependency(id, `${modulePrefix(parent)}module.${m.path[m.path.length - 1]}#expand`);
-      }
+      if (m.parent) dag.addDependency(id, `${modulePrefix(m.parent)}module.${m.path[m.path.length - 1]}#expand`);
     }
     for (const c of m.moduleCalls.values()) {
       const id = `${p}module.${c.name}`;
@@ -190,11 +181,6 @@ export function buildConfigGraph(config: Config, diags: Diagnostics): ConfigGrap
   return { dag, nodes, order, resourceDeps };
 }
 
-function findParent(mods: Module[], m: Module): Module | undefined {
-  const pp = m.path.slice(0, -1).join('\0');
-  return mods.find((x) => x.path.join('\0') === pp && x.moduleCalls.get(m.path[m.path.length - 1])?.module === m);
-}
-
 /** The provider configuration a resource uses: its `provider` argument, else the default one for its type's prefix, searched up the module tree. */
 export function providerKeyFor(r: Resource): string {
   if (r.providerRef) return r.providerRef.alias ? `${r.providerRef.name}.${r.providerRef.alias}` : r.providerRef.name;
@@ -206,14 +192,15 @@ export function providerNameOfType(type: string): string {
   return i < 0 ? type : type.slice(0, i);
 }
 
-function providerNodeFor(r: Resource, m: Module, mods: Module[]): string | undefined {
-  const key = providerKeyFor(r);
-  let cur: Module | undefined = m;
-  while (cur) {
-    if (cur.providers.has(key)) return `${modulePrefix(cur)}provider.${key}`;
-    if (r.providerRef) return undefined; // an explicit reference must be declared in the module itself
-    cur = cur.path.length ? findParent(mods, cur) : undefined;
-  }
+function providerNodeFor(r: Resource, m: Module): string | undefined {
+  // An explicit `provider = x.y` must be declared in the module itself; a default one may be inherited.
+  const decl = r.providerRef ? (m.providers.has(providerKeyFor(r)) ? m : undefined) : providerModule(m, providerKeyFor(r));
+  return decl ? `${modulePrefix(decl)}provider.${providerKeyFor(r)}` : undefined;
+}
+
+/** The nearest module, from `m` up to the root, that configures provider `key`. */
+export function providerModule(m: Module, key: string): Module | undefined {
+  for (let cur: Module | undefined = m; cur; cur = cur.parent) if (cur.providers.has(key)) return cur;
   return undefined;
 }
 
@@ -227,12 +214,9 @@ export function bodyReferences(body: Body, bound: ReadonlySet<string> = new Set(
   for (const a of body.attributes) referencesOf(a.expr, bound, out);
   for (const b of body.blocks) {
     if (b.type === 'dynamic') {
-      const iterAttr = b.body.attributes.find((a) => a.name === 'iterator');
-      const iter = iterAttr && iterAttr.expr.kind === 'ScopeTraversal' ? iterAttr.expr.root : b.labels[0];
-      for (const a of b.body.attributes) if (a.name !== 'iterator') referencesOf(a.expr, bound, out);
-      const inner = new Set(bound);
-      if (iter) inner.add(iter);
-      for (const cb of b.body.blocks) bodyReferences(cb.body, inner, out);
+      const d = decodeDynamic(b, new Diagnostics());
+      referencesOf(d.forEach, bound, out);
+      if (d.content) bodyReferences(d.content, new Set([...bound, d.iterator]), out);
     } else bodyReferences(b.body, bound, out);
   }
   return out;
@@ -332,4 +316,16 @@ function bad(diags: Diagnostics, ref: Reference, summary: string, detail: string
   return undefined;
 }
 
-export type { Expr };
+
+/** The name at step i of a traversal, when that step is an attribute. */
+function attrStep(steps: TraversalStep[], i: number): string | undefined {
+  const st = steps[i];
+  return st && st.kind === 'attr' ? st.name : undefined;
+}
+
+/** The range of a reference's root and its first n steps (what an "undeclared" error underlines). */
+function stepsRange(ref: Reference, n: number): Range {
+  if (n <= 0 || ref.steps.length === 0) return ref.range;
+  const last = ref.steps[Math.min(n, ref.steps.length) - 1];
+  return { file: ref.range.file, start: ref.range.start, end: last.range.end };
+}

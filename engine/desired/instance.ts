@@ -3,12 +3,12 @@
 // plan did, only with more values known.
 
 import type { Diagnostics, Range } from '../diagnostics.js';
-import type { Resource } from '../config/model.js';
+import type { Module, Resource } from '../config/model.js';
+import type { ConfigGraph } from './graph.js';
 import type { ResourceSchema } from '../schema/types.js';
 import { compileValidator, renderPath } from '../schema/validate.js';
-import { UNKNOWN_MARK } from '../provider.js';
 import { evaluate } from '../lang/eval.js';
-import { Unknown, isSensitive, unmark, type Value, type ValueObject } from '../lang/value.js';
+import { Unknown, unmark, type Value, type ValueObject } from '../lang/value.js';
 import { evaluateBody } from './body.js';
 import { describeValue, keySuffix, type EvalContext, type ExpansionResult, type InstanceKey, type ModuleInstance } from './context.js';
 
@@ -20,19 +20,6 @@ export function describeResource(r: Resource): string {
   return `${r.mode === 'data' ? 'data' : 'resource'} "${r.type}" "${r.name}"`;
 }
 
-/** JSON data for ajv: unknown leaves become the placeholder object, sensitive marks are dropped. */
-export function forValidation(v: Value): unknown {
-  if (v instanceof Unknown) return { [UNKNOWN_MARK]: true };
-  if (isSensitive(v)) return forValidation(v.value);
-  if (Array.isArray(v)) return v.map(forValidation);
-  if (v !== null && typeof v === 'object') {
-    const o: Record<string, unknown> = {};
-    for (const k in v) o[k] = forValidation((v as ValueObject)[k]);
-    return o;
-  }
-  return v;
-}
-
 export function evaluateInstance(
   ctx: EvalContext,
   mi: ModuleInstance,
@@ -40,13 +27,12 @@ export function evaluateInstance(
   schema: ResourceSchema,
   exp: ExpansionResult,
   key: InstanceKey,
-  first: boolean,
   diags: Diagnostics,
 ): ValueObject {
   const scope = ctx.instanceScope(mi, exp.kind, key, exp.eachValues?.get(key as string));
   const what = describeResource(r);
-  const body = evaluateBody(r.body, schema.attributes, scope, diags, what, r.range, first);
-  const errors = compileValidator(schema)(forValidation(body.value) as Record<string, unknown>);
+  const body = evaluateBody(r.body, schema.attributes, scope, diags);
+  const errors = compileValidator(schema)(body.value as Record<string, unknown>);
   for (const e of errors) {
     const top = e.path[0];
     const range: Range = (typeof top === 'string' ? body.ranges.get(top) : undefined) ?? r.range;
@@ -77,6 +63,24 @@ export function registerInstance(mi: ModuleInstance, r: Resource, exp: Expansion
     let map = reg[r.name];
     if (map === null || typeof map !== 'object' || Array.isArray(map) || map instanceof Unknown) reg[r.name] = map = {};
     (map as ValueObject)[key as string] = value;
+  }
+}
+
+/** The configuration's resources, dependencies first. */
+export function* resourceNodes(graph: ConfigGraph): Generator<{ nodeId: string; mod: Module; r: Resource }> {
+  for (const nodeId of graph.order) {
+    const node = graph.nodes.get(nodeId);
+    if (node?.kind === 'resource') yield { nodeId, mod: node.mod, r: node.res };
+  }
+}
+
+/** A resource's expansion (count / for_each) in each instance of its module, with the registry ready for its instances. */
+export function* expansions(ctx: EvalContext, mod: Module, r: Resource): Generator<{ mi: ModuleInstance; exp: ExpansionResult }> {
+  for (const mi of ctx.instancesOf(mod)) {
+    const exp = ctx.expand(mi, r.count, r.forEach, r.range, describeResource(r));
+    if (!exp) continue;
+    initRegistry(mi, r, exp.kind);
+    yield { mi, exp };
   }
 }
 

@@ -2,8 +2,8 @@
 // reference that makes each dependency, so a cycle can be reported as the real loop with file:line:col.
 //
 // Direction: an edge goes from the DEPENDENT to its DEPENDENCY (`addDependency(a, b)` = "a depends on
-// b", drawn a -> b, as `terraform graph` does). `addEdge(from, to)` is the same thing under the generic
-// name. Dependencies come first in topoOrder; reverse() gives the destroy order.
+// b", drawn a -> b, as `terraform graph` does). Dependencies come first in topoOrder; reverse() gives
+// the destroy order.
 //
 // Storage (nodes, edges, predecessors, successors, edge labels) is @dagrejs/graphlib. Its algorithms
 // (alg.tarjan, alg.findCycles, alg.topsort) recurse once per node and overflow the stack on a chain a
@@ -58,16 +58,6 @@ export class Dag {
       return;
     }
     this.g.setEdge(dependent, dependency, refRange);
-    this.compactCache = undefined;
-  }
-
-  /** Same as addDependency: `from` depends on `to`. */
-  addEdge(from: string, to: string, range?: Range): void {
-    this.addDependency(from, to, range);
-  }
-
-  removeNode(id: string): void {
-    this.g.removeNode(id);
     this.compactCache = undefined;
   }
 
@@ -182,12 +172,6 @@ export class Dag {
   }
   /** Everything `id` depends on, directly or not (what `-target=id` must also include). */
   descendants(id: string): Set<string> {
-    return this.reach(id, true);
-  }
-  transitiveDependents(id: string): Set<string> {
-    return this.reach(id, false);
-  }
-  transitiveDependencies(id: string): Set<string> {
     return this.reach(id, true);
   }
 

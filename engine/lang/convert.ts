@@ -1,11 +1,13 @@
 // Conversion of values to type constraints, with Terraform's rules: "1" <-> 1, "true" <-> true,
-// tuples to lists/sets (sets dedup), objects to maps, optional object attributes with defaults,
-// `any` element types unified across the elements. Unknowns pass through typed, sensitive marks
-// are kept, null fits every type. Hand-written because values are plain JS data (value.ts) and no
-// library implements cty's conversion rules over such data.
+// tuples to lists/sets (sets dedup and order), objects to maps, optional object attributes with
+// defaults, `any` element types unified across the elements. Unknowns pass through typed,
+// sensitive marks are kept, null fits every type. The function library uses the same pieces
+// (number spelling, unification, set order) so tostring(x) and "${x}" can never disagree.
+// Hand-written because values are plain JS data (value.ts) and no library implements cty's
+// conversion rules over such data.
 
 import type { TypeConstraint } from './types.js';
-import { Sensitive, Unknown, isWhollyKnown, markSensitive, valuesEqual, type TypeHint, type Value, type ValueObject } from './value.js';
+import { Sensitive, Unknown, isObject, isWhollyKnown, markSensitive, setKey, type TypeHint, type Value, type ValueObject } from './value.js';
 
 export type ConvertResult = { value: Value } | { error: string; path: (string | number)[] };
 
@@ -30,14 +32,31 @@ export function unknownOf(hint: TypeHint): Unknown {
 }
 
 /**
- * Numbers as the language prints them ("5", "1.5", "0.3"). Terraform computes in arbitrary
- * precision; rounding fractions to 15 significant digits hides binary noise (0.1+0.2) the same
- * way, and large integers are written out in full rather than in exponent form.
+ * Numbers as the language prints them ("5", "1.5", "0.3", "0.0000001", 1e21 in full): never in
+ * exponent form. Terraform computes in arbitrary precision; rounding fractions to 15 significant
+ * digits hides binary noise (0.1+0.2) the same way.
  */
 export function numberToString(n: number): string {
-  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? String(n) : BigInt(n).toString();
-  if (!Number.isFinite(n)) return String(n);
-  return String(Number(n.toPrecision(15)));
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return String(n); // String(-0) is "0"
+  if (!Number.isFinite(n)) return Number.isNaN(n) ? 'NaN' : n > 0 ? '+Inf' : '-Inf';
+  const s = String(Number.isInteger(n) ? n : Number(n.toPrecision(15)));
+  const e = s.indexOf('e');
+  return e < 0 ? s : expandExponent(s, e);
+}
+
+/** "1.5e-7" as "0.00000015", "1e+21" as "1000000000000000000000". */
+function expandExponent(s: string, e: number): string {
+  const neg = s[0] === '-';
+  const mant = s.slice(neg ? 1 : 0, e);
+  const exp = Number(s.slice(e + 1));
+  const dot = mant.indexOf('.');
+  const digits = dot < 0 ? mant : mant.slice(0, dot) + mant.slice(dot + 1);
+  const point = (dot < 0 ? mant.length : dot) + exp;
+  let out: string;
+  if (point <= 0) out = '0.' + '0'.repeat(-point) + digits;
+  else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
+  else out = digits.slice(0, point) + '.' + digits.slice(point);
+  return neg ? '-' + out : out;
 }
 
 const NUMBER_RE = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
@@ -53,22 +72,12 @@ export function parseBool(s: string): boolean | undefined {
   return undefined;
 }
 
-function isPlainObject(v: Value): v is ValueObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Unknown) && !(v instanceof Sensitive);
-}
-
-function setKey(o: ValueObject, k: string, v: Value): void {
-  // `__proto__` would change the prototype instead of adding a key.
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
-
 // ------------------------------------------------------------------------------ type inference
 
-const ANY: TypeConstraint = { kind: 'any' };
-const STRING: TypeConstraint = { kind: 'string' };
-const NUMBER: TypeConstraint = { kind: 'number' };
-const BOOL: TypeConstraint = { kind: 'bool' };
+export const ANY: TypeConstraint = { kind: 'any' };
+export const STRING: TypeConstraint = { kind: 'string' };
+export const NUMBER: TypeConstraint = { kind: 'number' };
+export const BOOL: TypeConstraint = { kind: 'bool' };
 
 /** The most specific constraint a value satisfies (null and untyped unknowns are `any`). */
 export function inferType(v: Value): TypeConstraint {
@@ -257,7 +266,7 @@ function conv(v: Value, t: TypeConstraint, cur: Cursor): Out {
       return t.kind === 'set' ? finishSet(out as Value[]) : out;
     }
     case 'map': {
-      if (!isPlainObject(v)) return cur.fail(`${friendly(t)} required`);
+      if (!isObject(v)) return cur.fail(`${friendly(t)} required`);
       let et = t.element;
       if (et.kind === 'any') {
         const types: TypeConstraint[] = [];
@@ -278,7 +287,7 @@ function conv(v: Value, t: TypeConstraint, cur: Cursor): Out {
       return out;
     }
     case 'object': {
-      if (!isPlainObject(v)) return cur.fail('object required');
+      if (!isObject(v)) return cur.fail('object required');
       const out: ValueObject = {};
       // Attributes the type does not declare are dropped, as Terraform does.
       for (const name in t.attributes) {
@@ -334,33 +343,17 @@ function convElements(v: Value[], element: TypeConstraint, kind: 'list' | 'set',
   return out;
 }
 
-/** Sets: no duplicates, no per-element marks (a marked element marks the set), cty's order for primitives. */
-function finishSet(elems: Value[]): Value {
-  let sensitive = false;
-  const out: Value[] = [];
-  const seen = new Set<string | number | boolean>();
-  for (let x of elems) {
-    if (x instanceof Sensitive) {
-      sensitive = true;
-      x = x.value;
-    }
-    if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') {
-      if (seen.has(x)) continue;
-      seen.add(x);
-    } else if (x !== null && !(x instanceof Unknown) && isWhollyKnown(x)) {
-      const y = x;
-      if (out.some((o) => valuesEqual(o, y))) continue;
-    }
-    out.push(x);
+/** Sets: no duplicates, no per-element marks (a marked element marks the set), cty's order. */
+function finishSet(elems: readonly Value[]): Value {
+  let plain = elems;
+  for (let i = 0; i < elems.length; i++) {
+    const x = elems[i];
+    if (!(x instanceof Sensitive)) continue;
+    if (plain === elems) plain = elems.slice(); // elems may be the caller's own array
+    (plain as Value[])[i] = x.value;
   }
-  if (out.length > 1) {
-    const k = typeof out[0];
-    if ((k === 'string' || k === 'number' || k === 'boolean') && out.every((x) => typeof x === k)) {
-      if (k === 'string') out.sort();
-      else out.sort((a, b) => Number(a) - Number(b));
-    }
-  }
-  return sensitive ? new Sensitive(out) : out;
+  const out = sortSet(dedupe(plain));
+  return plain !== elems ? new Sensitive(out) : out;
 }
 
 /** An unknown converts to an unknown of the target type when its hint could convert. */
@@ -385,4 +378,102 @@ function convUnknown(v: Unknown, t: TypeConstraint, cur: Cursor): Out {
     default:
       return v;
   }
+}
+
+/**
+ * The values converted to their one common type, as Terraform converts a tuple to a list or an
+ * object to a map of `any`; undefined when they have none. May return `vals` itself.
+ */
+export function unifyValues(vals: readonly Value[]): readonly Value[] | undefined {
+  if (vals.length === 0) return vals;
+  // Fast path: all of one primitive kind (the common case) needs no conversion.
+  const t0 = typeof vals[0];
+  if (t0 === 'string' || t0 === 'number' || t0 === 'boolean') {
+    let i = 1;
+    while (i < vals.length && typeof vals[i] === t0) i++;
+    if (i === vals.length) return vals;
+  }
+  const t = unifyTypes(vals.map(inferType));
+  if (!t) return undefined;
+  if (t.kind === 'any') return vals;
+  const cur = new Cursor();
+  const out: Value[] = new Array(vals.length);
+  for (let i = 0; i < vals.length; i++) {
+    const r = conv(vals[i], t, cur);
+    if (r === FAIL) return undefined;
+    out[i] = r;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------ sets
+
+/** A canonical string for a known value, equal for structurally equal values (marks ignored). */
+export function valueKey(v: Value): string {
+  if (v === null) return 'n';
+  switch (typeof v) {
+    case 'string':
+      return 's' + v;
+    case 'number':
+      return 'd' + v;
+    case 'boolean':
+      return v ? 'T' : 'F';
+  }
+  if (v instanceof Unknown) return '?';
+  if (v instanceof Sensitive) return valueKey(v.value);
+  if (Array.isArray(v)) return '[' + v.map((e) => JSON.stringify(valueKey(e))).join(',') + ']';
+  const keys = Object.keys(v).sort(compareStrings);
+  return '{' + keys.map((k) => JSON.stringify(k) + ':' + JSON.stringify(valueKey(v[k]))).join(',') + '}';
+}
+
+/** The values without repeats, first occurrence kept; values not wholly known are never merged. */
+export function dedupe(vals: readonly Value[]): Value[] {
+  const primitives = new Set<string | number | boolean | null>();
+  const structures = new Set<string>();
+  const out: Value[] = [];
+  for (const v of vals) {
+    if (v === null || typeof v !== 'object') {
+      if (primitives.has(v)) continue;
+      primitives.add(v);
+    } else if (isWhollyKnown(v)) {
+      const k = valueKey(v);
+      if (structures.has(k)) continue;
+      structures.add(k);
+    }
+    out.push(v);
+  }
+  return out;
+}
+
+/** Set elements in cty's order: strings, numbers and bools sorted (nulls last); others as they are. */
+export function sortSet(vals: Value[]): Value[] {
+  if (vals.length < 2) return vals;
+  const known: Value[] = vals.filter((v) => v !== null);
+  if (known.length === 0) return vals;
+  const t = typeof known[0];
+  for (const v of known) if (typeof v !== t) return vals;
+  if (t === 'string') known.sort((a, b) => compareStrings(a as string, b as string));
+  else if (t === 'number') known.sort((a, b) => (a as number) - (b as number));
+  else if (t === 'boolean') known.sort((a, b) => Number(a) - Number(b));
+  else return vals;
+  for (let i = known.length; i < vals.length; i++) known.push(null);
+  return known;
+}
+
+/** String order by Unicode code point (Go compares UTF-8 bytes, which orders the same way). */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      // Surrogates (astral code points) sort after every BMP code point.
+      const sx = x >= 0xd800 && x <= 0xdfff;
+      const sy = y >= 0xd800 && y <= 0xdfff;
+      if (sx !== sy) return sx ? 1 : -1;
+      return x - y;
+    }
+  }
+  return a.length - b.length;
 }

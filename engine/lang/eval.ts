@@ -1,8 +1,8 @@
 // The expression evaluator: computes the value of an HCL expression in a scope, with HCL's and
 // Terraform's semantics (templates, traversals, splats, operators, conditionals, `for`, function
-// calls), propagating unknown and sensitive values. Errors become diagnostics on the offending
-// sub-expression, which then evaluates to UNKNOWN so evaluation goes on without cascades (every
-// operation on an unknown is silent). Hand-written: values are plain JS data (value.ts) and no
+// calls, the `try`/`can` special forms), propagating unknown and sensitive values. Errors become
+// diagnostics on the offending sub-expression, which then evaluates to UNKNOWN so evaluation goes
+// on without cascades (every operation on an unknown is silent). Hand-written: values are plain JS data (value.ts) and no
 // library evaluates HCL over them. Hot paths (traversals, literals) allocate nothing.
 
 import type {
@@ -19,11 +19,24 @@ import type {
   TraversalStep,
   UnaryExpr,
 } from '../config/hcl/ast.js';
-import { Diagnostics, nearestName, type Range } from '../diagnostics.js';
-import { numberToString, parseNumber, unknownOf } from './convert.js';
+import { Diagnostics, nearestName, type Diagnostic, type Range } from '../diagnostics.js';
+import { numberToString, parseBool, parseNumber, unknownOf } from './convert.js';
 import { FunctionError, type FunctionContext, type FunctionDef, type ParamType } from './functions/types.js';
 import { ChildScope, valuesScope, type EvalScope } from './scope.js';
-import { Sensitive, UNKNOWN, Unknown, deepUnmark, markSensitive, typeName, type Value, type ValueObject } from './value.js';
+import {
+  Sensitive,
+  UNKNOWN,
+  Unknown,
+  containsSensitive,
+  deepUnmark,
+  isObject,
+  isWhollyKnown,
+  markSensitive,
+  setKey,
+  typeName,
+  type Value,
+  type ValueObject,
+} from './value.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -110,14 +123,16 @@ export interface Reference {
   range: Range;
 }
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /**
  * The references an expression makes, in source order: each a root plus its literal steps, with
- * the range, for the dependency graph. Names bound by `for` expressions and template `for`
- * directives inside the expression are not references.
+ * the range, for the dependency graph. Names in `bound` (e.g. a dynamic block's iterator) and
+ * names bound by `for` expressions and template `for` directives inside the expression are not
+ * references. Appends to `out` and returns it; an absent expression refers to nothing.
  */
-export function references(expr: Expr): Reference[] {
-  const out: Reference[] = [];
-  collectRefs(expr, [], out);
+export function references(expr: Expr | undefined, bound: ReadonlySet<string> = NO_NAMES, out: Reference[] = []): Reference[] {
+  if (expr) collectRefs(expr, { bound, inner: [], out });
   return out;
 }
 
@@ -165,6 +180,17 @@ function describeFirstError(d: Diagnostics): string {
 
 function stripDot(s: string): string {
   return s.endsWith('.') ? s.slice(0, -1) : s;
+}
+
+/**
+ * Terraform's wording of a FunctionError thrown by `def.impl`: with an argument index that names
+ * a parameter, "Invalid function argument" (`arg` says which to underline); otherwise "Error in
+ * function call".
+ */
+export function describeFunctionError(name: string, def: FunctionDef, err: FunctionError): { summary: string; detail: string; arg?: number } {
+  const spec = err.arg === undefined || err.arg < 0 ? undefined : err.arg < def.params.length ? def.params[err.arg] : def.variadic;
+  if (spec) return { summary: 'Invalid function argument', detail: `Invalid value for "${spec.name}" parameter: ${stripDot(err.message)}.`, arg: err.arg };
+  return { summary: 'Error in function call', detail: `Call to function "${name}" failed: ${stripDot(err.message)}.` };
 }
 
 /**
@@ -301,7 +327,7 @@ function indexPlain(v: Value, key: Value, range: Range, diags: Diagnostics): Loo
 
 function plainObject(v: Value): ValueObject | undefined {
   if (v instanceof Sensitive) v = v.value;
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Unknown) ? (v as ValueObject) : undefined;
+  return isObject(v) ? v : undefined;
 }
 
 function reportMissingAttr(obj: Value, name: string, range: Range, diags: Diagnostics): void {
@@ -587,8 +613,10 @@ function condition(v: Value, range: Range, diags: Diagnostics): boolean | undefi
   } else if (v === null) {
     diags.error('Null condition', range, 'The condition value is null. Conditions must either be true or false.');
     return undefined;
-  } else if (v === 'true') return true;
-  else if (v === 'false') return false;
+  } else if (typeof v === 'string') {
+    const b = parseBool(v);
+    if (b !== undefined) return b;
+  }
   diags.error('Incorrect condition type', range, `The condition expression must be of type bool, not ${typeName(v)}.`);
   return undefined;
 }
@@ -610,8 +638,10 @@ function numberOperand(v: Value, side: string, range: Range, diags: Diagnostics)
 
 function boolOperand(v: Value, side: string, range: Range, diags: Diagnostics): boolean | typeof ERR | typeof UNK {
   if (typeof v === 'boolean') return v;
-  if (v === 'true') return true;
-  if (v === 'false') return false;
+  if (typeof v === 'string') {
+    const b = parseBool(v);
+    if (b !== undefined) return b;
+  }
   if (v instanceof Unknown && (v.type === 'dynamic' || v.type === 'bool' || v.type === 'string')) return UNK;
   diags.error('Invalid operand', range, `Unsuitable value for ${side} operand: a bool is required${v === null ? ', not null' : ''}.`);
   return ERR;
@@ -633,7 +663,7 @@ function evalBinary(e: BinaryExpr, scope: EvalScope, diags: Diagnostics): Value 
   const op = e.op;
   if (op === '==' || op === '!=') {
     if (!sensitive && ((l !== null && typeof l === 'object') || (r !== null && typeof r === 'object'))) {
-      sensitive = deepSensitive(l) || deepSensitive(r);
+      sensitive = containsSensitive(l) || containsSensitive(r);
     }
     const eq = equals(l, r);
     res = eq === undefined ? UNK_BOOL : op === '==' ? eq : !eq;
@@ -688,10 +718,6 @@ function evalBinary(e: BinaryExpr, scope: EvalScope, diags: Diagnostics): Value 
     }
   }
   return sensitive ? markSensitive(res) : res;
-}
-
-function deepSensitive(v: Value): boolean {
-  return (scanFlags(v) & SENSITIVE) !== 0;
 }
 
 /** Deep equality with unknowns: undefined when the answer depends on an unknown. */
@@ -788,7 +814,7 @@ function evalConditional(e: ConditionalExpr, scope: EvalScope, diags: Diagnostic
  */
 function checkDeclared(e: Expr, scope: EvalScope, diags: Diagnostics): void {
   if (e.kind === 'Literal') return;
-  for (const ref of references(e)) {
+  for (const ref of staticReferences(e)) {
     const v = scope.lookup(ref.root);
     if (v === undefined) {
       reportMissingRoot(ref, scope, diags);
@@ -810,6 +836,14 @@ function checkDeclared(e: Expr, scope: EvalScope, diags: Diagnostics): void {
       cur = o[st.name];
     }
   }
+}
+
+/** references(e), computed once per expression: the syntax tree does not change between instances. */
+const referenceCache = new WeakMap<Expr, Reference[]>();
+function staticReferences(e: Expr): Reference[] {
+  let refs = referenceCache.get(e);
+  if (!refs) referenceCache.set(e, (refs = references(e)));
+  return refs;
 }
 
 function primitiveKind(v: Value): 'string' | 'number' | 'bool' | undefined {
@@ -836,12 +870,6 @@ function toStringKeepingMarks(v: Value): Value {
 }
 
 // ------------------------------------------------------------------------------ collections
-
-function setKey(o: ValueObject, k: string, v: Value): void {
-  // `__proto__` would change the prototype instead of adding a key.
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
 
 /** An object key: strings as is, numbers and bools spelled out. Undefined after a reported error. */
 function keyString(v: Value, range: Range, diags: Diagnostics, what: string): string | typeof UNK | undefined {
@@ -938,7 +966,7 @@ function forItem(st: ForState, k: string | number, v: Value): void {
       st.failed = true;
       return;
     }
-    const b = typeof c === 'boolean' ? c : c === 'true' ? true : c === 'false' ? false : undefined;
+    const b = typeof c === 'boolean' ? c : typeof c === 'string' ? parseBool(c) : undefined;
     if (b === undefined) {
       st.diags.error('Invalid for expression condition', e.cond.range, `The 'if' clause of a 'for' expression must produce a bool, not a ${typeName(c)}.`);
       st.failed = true;
@@ -982,30 +1010,29 @@ function forItem(st: ForState, k: string | number, v: Value): void {
 
 // ------------------------------------------------------------------------------ function calls
 
-const UNKNOWN_FLAG = 1;
-const SENSITIVE = 2;
+/** The parameters of a function, or of a special form (for the argument-count messages). */
+type Signature = Pick<FunctionDef, 'params' | 'variadic'>;
 
-/** Whether v holds an unknown and/or a sensitive mark anywhere inside: one walk for both. */
-function scanFlags(v: Value): number {
-  if (v === null || typeof v !== 'object') return 0;
-  if (v instanceof Unknown) return UNKNOWN_FLAG;
-  if (v instanceof Sensitive) return SENSITIVE | scanFlags(v.value);
-  let f = 0;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length && f !== 3; i++) f |= scanFlags(v[i]);
-  } else {
-    for (const k in v) {
-      f |= scanFlags(v[k]);
-      if (f === 3) break;
-    }
-  }
-  return f;
-}
-
-function signature(name: string, fn: FunctionDef): string {
+function signature(name: string, fn: Signature): string {
   const ps = fn.params.map((p) => p.name);
   if (fn.variadic) ps.push(`${fn.variadic.name}...`);
   return `${name}(${ps.join(', ')})`;
+}
+
+/** Report a wrong number of arguments, as Terraform words it; true when the count fits. */
+function checkArity(e: FunctionCallExpr, name: string, fn: Signature, total: number, diags: Diagnostics): boolean {
+  const params = fn.params;
+  if (total >= params.length && (total === params.length || fn.variadic)) return true;
+  const expects = fn.variadic
+    ? `at least ${params.length} argument(s)`
+    : `${params.length === 0 ? 'no' : `${total > params.length ? 'only ' : ''}${params.length}`} argument(s)`;
+  const missing = total < params.length ? ` Missing a value for "${params[total].name}".` : '';
+  diags.error(
+    total < params.length ? 'Not enough function arguments' : 'Too many function arguments',
+    total < params.length ? e.range : argRange(e, params.length),
+    `Function "${name}" expects ${expects}.${missing} Usage: ${signature(name, fn)}.`,
+  );
+  return false;
 }
 
 /** Why an argument does not fit its parameter (a class, so no map value can be mistaken for it). */
@@ -1034,11 +1061,11 @@ function convertParam(v: Value, type: ParamType): Value | ParamMismatch {
         return new ParamMismatch('a number is required');
       }
       return new ParamMismatch(`number required, but this is a ${describeKind(v)}`);
-    case 'bool':
+    case 'bool': {
       if (typeof v === 'boolean') return v;
-      if (v === 'true') return true;
-      if (v === 'false') return false;
-      return new ParamMismatch(`bool required, but this is a ${describeKind(v)}`);
+      const b = typeof v === 'string' ? parseBool(v) : undefined;
+      return b !== undefined ? b : new ParamMismatch(`bool required, but this is a ${describeKind(v)}`);
+    }
     case 'list':
       return Array.isArray(v) ? v : new ParamMismatch(`a list is required, but this is a ${describeKind(v)}`);
     case 'map':
@@ -1052,13 +1079,16 @@ function describeKind(v: Value): string {
 }
 
 function evalCall(e: FunctionCallExpr, scope: EvalScope, diags: Diagnostics): Value {
-  const fn = hasOwn.call(scope.functions, e.name) ? scope.functions[e.name] : undefined;
+  // Terraform 1.8+ also names the built-ins `core::name`.
+  const name = e.name.startsWith('core::') ? e.name.slice(6) : e.name;
+  if (name === 'try' || name === 'can') return evalSpecialForm(e, name, scope, diags);
+  const fn = hasOwn.call(scope.functions, name) ? scope.functions[name] : undefined;
   const argExprs = e.args;
   const n = argExprs.length;
   let args: Value[] = new Array(n);
   for (let i = 0; i < n; i++) args[i] = evaluate(argExprs[i], scope, diags);
   if (!fn) {
-    diags.error('Call to unknown function', e.nameRange, `There is no function named "${e.name}".`, nearestName(e.name, Object.keys(scope.functions)));
+    diags.error('Call to unknown function', e.nameRange, `There is no function named "${e.name}".`, nearestName(name, [...Object.keys(scope.functions), ...SPECIAL_FORMS]));
     return UNKNOWN;
   }
   let sensitive = false;
@@ -1083,25 +1113,13 @@ function evalCall(e: FunctionCallExpr, scope: EvalScope, diags: Diagnostics): Va
   }
   const params = fn.params;
   const total = args.length;
-  if (total < params.length || (total > params.length && !fn.variadic)) {
-    const expects = fn.variadic
-      ? `at least ${params.length} argument(s)`
-      : `${params.length === 0 ? 'no' : `${total > params.length ? 'only ' : ''}${params.length}`} argument(s)`;
-    const missing = total < params.length ? ` Missing a value for "${params[total].name}".` : '';
-    diags.error(
-      total < params.length ? 'Not enough function arguments' : 'Too many function arguments',
-      total < params.length ? e.range : argRange(e, params.length),
-      `Function "${e.name}" expects ${expects}.${missing} Usage: ${signature(e.name, fn)}.`,
-    );
-    return UNKNOWN;
-  }
+  if (!checkArity(e, name, fn, total, diags)) return UNKNOWN;
   let unknown = false;
   let failed = false;
   for (let i = 0; i < total; i++) {
     const spec = i < params.length ? params[i] : fn.variadic!;
     let v = args[i];
-    const flags = scanFlags(v);
-    if (flags & SENSITIVE && !fn.keepsMarks) {
+    if (!fn.keepsMarks && containsSensitive(v)) {
       v = deepUnmark(v).value;
       sensitive = true;
     }
@@ -1114,7 +1132,9 @@ function evalCall(e: FunctionCallExpr, scope: EvalScope, diags: Diagnostics): Va
       args[i] = v;
       continue;
     }
-    if (flags & UNKNOWN_FLAG && !spec.allowUnknown) unknown = true;
+    // As in Terraform, only a wholly unknown argument skips the call; unknowns inside a
+    // collection are the function's to handle (length() of a list of unknowns is known).
+    if (top instanceof Unknown && !spec.allowUnknown) unknown = true;
     const c = convertParam(v, spec.type);
     if (c instanceof ParamMismatch) {
       diags.error('Invalid function argument', argRange(e, i), `Invalid value for "${spec.name}" parameter: ${c.error}.`);
@@ -1129,12 +1149,12 @@ function evalCall(e: FunctionCallExpr, scope: EvalScope, diags: Diagnostics): Va
   try {
     result = fn.impl(args, scope.funcCtx);
   } catch (err) {
-    if (err instanceof FunctionError && err.arg !== undefined && err.arg >= 0 && err.arg < total) {
-      const spec = err.arg < params.length ? params[err.arg] : fn.variadic!;
-      diags.error('Invalid function argument', argRange(e, err.arg), `Invalid value for "${spec.name}" parameter: ${stripDot(err.message)}.`);
+    if (err instanceof FunctionError) {
+      const d = describeFunctionError(name, fn, err);
+      diags.error(d.summary, d.arg !== undefined && d.arg < total ? argRange(e, d.arg) : e.range, d.detail);
     } else {
       const msg = err instanceof Error ? err.message : String(err);
-      diags.error('Error in function call', e.range, `Call to function "${e.name}" failed: ${stripDot(msg)}.`);
+      diags.error('Error in function call', e.range, `Call to function "${name}" failed: ${stripDot(msg)}.`);
     }
     return UNKNOWN;
   }
@@ -1149,87 +1169,170 @@ function argRange(e: FunctionCallExpr, i: number): Range {
   return i < n ? e.args[i].range : e.range;
 }
 
+// ------------------------------------------------------------------------------ try and can
+
+const SPECIAL_FORMS = ['try', 'can'];
+const TRY: Signature = { params: [], variadic: { name: 'expressions', type: 'any' } };
+const CAN: Signature = { params: [{ name: 'expression', type: 'any' }] };
+
+/**
+ * `try(a, b, ...)`: the first argument that evaluates without errors; `can(x)`: whether x does.
+ * As in Terraform, references to undeclared things are still errors (they are static), and an
+ * argument that reads an unknown value makes the result unknown, since it might fail later.
+ */
+function evalSpecialForm(e: FunctionCallExpr, name: 'try' | 'can', scope: EvalScope, diags: Diagnostics): Value {
+  if (e.expandFinal) {
+    diags.error('Invalid expanding argument value', argRange(e, e.args.length - 1), `The expanding argument (indicated by ...) cannot be used with "${name}".`);
+    return UNKNOWN;
+  }
+  const total = e.args.length;
+  if (!checkArity(e, name, name === 'try' ? TRY : CAN, total, diags)) return UNKNOWN;
+  if (total === 0) {
+    diags.error('Error in function call', e.range, 'Call to function "try" failed: at least one argument is required.');
+    return UNKNOWN;
+  }
+  const before = diags.list.length;
+  for (const a of e.args) checkDeclared(a, scope, diags);
+  if (diags.list.length > before) return UNKNOWN;
+  const failures: Diagnostic[] = [];
+  for (const a of e.args) {
+    if (readsUnknown(a, scope)) return name === 'can' ? UNK_BOOL : UNKNOWN;
+    const attempt = new Diagnostics();
+    const v = evaluate(a, scope, attempt);
+    if (!attempt.hasErrors) return name === 'can' ? true : v;
+    failures.push(...attempt.errors);
+  }
+  if (name === 'can') return false;
+  let detail = 'Call to function "try" failed: no expression succeeded:\n';
+  for (const d of failures) detail += `- ${d.summary}${d.range ? ` (at ${hclRange(d.range)})` : ''}\n  ${d.detail ?? ''}\n`;
+  diags.error('Error in function call', e.range, `${detail}\nAt least one expression must produce a successful result.`);
+  return UNKNOWN;
+}
+
+/** A range as HCL prints it in messages: "main.tf:4,31-33", or "main.tf:4,31-5,2" across lines. */
+function hclRange(r: Range): string {
+  const end = r.start.line === r.end.line ? `${r.end.col}` : `${r.end.line},${r.end.col}`;
+  return `${r.file}:${r.start.line},${r.start.col}-${end}`;
+}
+
+/** Whether a reference in `e` resolves to a value not wholly known (Terraform's dependsOnUnknowns). */
+function readsUnknown(e: Expr, scope: EvalScope): boolean {
+  if (e.kind === 'Literal') return false;
+  for (const ref of staticReferences(e)) {
+    let cur: Value | undefined = scope.lookup(ref.root);
+    for (let i = 0; cur !== undefined && i < ref.steps.length; i++) {
+      if (cur instanceof Sensitive) cur = cur.value;
+      if (cur instanceof Unknown) break;
+      const st = ref.steps[i];
+      const key = st.kind === 'attr' ? st.name : st.key;
+      if (Array.isArray(cur)) cur = typeof key === 'number' && key >= 0 && key < cur.length ? cur[key] : undefined;
+      else if (isObject(cur)) cur = typeof key === 'string' && hasOwn.call(cur, key) ? cur[key] : undefined;
+      else cur = undefined; // a definite error: it does not read through an unknown
+    }
+    if (cur !== undefined && !isWhollyKnown(cur)) return true;
+  }
+  return false;
+}
+
 // ------------------------------------------------------------------------------ references
 
-function collectRefs(e: Expr, bound: string[], out: Reference[]): void {
+interface RefWalk {
+  /** Names bound outside the expression. */
+  bound: ReadonlySet<string>;
+  /** Iteration variables of the enclosing `for`s inside it (a stack: pushed and popped, never copied). */
+  inner: string[];
+  out: Reference[];
+}
+
+function collectRefs(e: Expr, w: RefWalk): void {
   switch (e.kind) {
     case 'ScopeTraversal':
-      if (!bound.includes(e.root)) out.push({ root: e.root, steps: e.steps, range: e.range });
+      if (!w.bound.has(e.root) && !w.inner.includes(e.root)) w.out.push({ root: e.root, steps: e.steps, range: e.range });
       return;
     case 'Literal':
     case 'AnonSymbol':
       return;
     case 'Template':
-      collectPartRefs(e.parts, bound, out);
+      collectPartRefs(e.parts, w);
       return;
     case 'GetAttr':
-      collectRefs(e.object, bound, out);
+      collectRefs(e.object, w);
       return;
     case 'Index':
-      collectRefs(e.collection, bound, out);
-      collectRefs(e.key, bound, out);
+      collectRefs(e.collection, w);
+      collectRefs(e.key, w);
       return;
     case 'Splat':
-      collectRefs(e.source, bound, out);
-      collectRefs(e.each, bound, out);
+      collectRefs(e.source, w);
+      collectRefs(e.each, w);
       return;
     case 'FunctionCall':
-      for (const a of e.args) collectRefs(a, bound, out);
+      for (const a of e.args) collectRefs(a, w);
       return;
     case 'Conditional':
-      collectRefs(e.cond, bound, out);
-      collectRefs(e.then, bound, out);
-      collectRefs(e.else, bound, out);
+      collectRefs(e.cond, w);
+      collectRefs(e.then, w);
+      collectRefs(e.else, w);
       return;
     case 'Binary':
-      collectRefs(e.left, bound, out);
-      collectRefs(e.right, bound, out);
+      collectRefs(e.left, w);
+      collectRefs(e.right, w);
       return;
     case 'Unary':
-      collectRefs(e.operand, bound, out);
+      collectRefs(e.operand, w);
       return;
     case 'Tuple':
-      for (const i of e.items) collectRefs(i, bound, out);
+      for (const i of e.items) collectRefs(i, w);
       return;
     case 'Object':
       for (const i of e.items) {
-        if (!i.bareKey) collectRefs(i.key, bound, out);
-        collectRefs(i.value, bound, out);
+        if (!i.bareKey) collectRefs(i.key, w);
+        collectRefs(i.value, w);
       }
       return;
     case 'For': {
-      collectRefs(e.coll, bound, out);
-      const inner = e.keyVar !== undefined ? [...bound, e.keyVar, e.valVar] : [...bound, e.valVar];
-      if (e.keyExpr) collectRefs(e.keyExpr, inner, out);
-      collectRefs(e.valExpr, inner, out);
-      if (e.cond) collectRefs(e.cond, inner, out);
+      collectRefs(e.coll, w);
+      const depth = bind(w, e.keyVar, e.valVar);
+      if (e.keyExpr) collectRefs(e.keyExpr, w);
+      collectRefs(e.valExpr, w);
+      if (e.cond) collectRefs(e.cond, w);
+      w.inner.length = depth;
       return;
     }
     case 'Paren':
-      collectRefs(e.expr, bound, out);
+      collectRefs(e.expr, w);
       return;
   }
 }
 
-function collectPartRefs(parts: TemplatePart[], bound: string[], out: Reference[]): void {
+function collectPartRefs(parts: TemplatePart[], w: RefWalk): void {
   for (const p of parts) {
     switch (p.kind) {
       case 'Interp':
-        collectRefs(p.expr, bound, out);
+        collectRefs(p.expr, w);
         break;
       case 'If':
-        collectRefs(p.cond, bound, out);
-        collectPartRefs(p.then, bound, out);
-        if (p.else) collectPartRefs(p.else, bound, out);
+        collectRefs(p.cond, w);
+        collectPartRefs(p.then, w);
+        if (p.else) collectPartRefs(p.else, w);
         break;
       case 'For': {
-        collectRefs(p.coll, bound, out);
-        const inner = p.keyVar !== undefined ? [...bound, p.keyVar, p.valVar] : [...bound, p.valVar];
-        collectPartRefs(p.body, inner, out);
+        collectRefs(p.coll, w);
+        const depth = bind(w, p.keyVar, p.valVar);
+        collectPartRefs(p.body, w);
+        w.inner.length = depth;
         break;
       }
       default:
         break;
     }
   }
+}
+
+/** Push a `for`'s iteration variables; returns the depth to restore afterwards. */
+function bind(w: RefWalk, keyVar: string | undefined, valVar: string): number {
+  const depth = w.inner.length;
+  if (keyVar !== undefined) w.inner.push(keyVar);
+  w.inner.push(valVar);
+  return depth;
 }

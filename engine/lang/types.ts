@@ -5,7 +5,7 @@
 
 import type { Expr, FunctionCallExpr } from '../config/hcl/ast.js';
 import { nearestName, type Diagnostics } from '../diagnostics.js';
-import { convert } from './convert.js';
+import { ANY, BOOL, NUMBER, STRING, convert } from './convert.js';
 import { evaluate } from './eval.js';
 import { NO_FUNCTION_CONTEXT, type EvalScope } from './scope.js';
 import type { TypeHint, Value } from './value.js';
@@ -25,11 +25,6 @@ export interface ObjectAttribute {
   /** Already converted to `type` (with nested defaults applied) when parsed. */
   default?: Value;
 }
-
-export const ANY: TypeConstraint = { kind: 'any' };
-export const STRING: TypeConstraint = { kind: 'string' };
-export const NUMBER: TypeConstraint = { kind: 'number' };
-export const BOOL: TypeConstraint = { kind: 'bool' };
 
 const PRIMITIVES: Record<string, TypeConstraint> = { any: ANY, string: STRING, number: NUMBER, bool: BOOL };
 const COLLECTIONS = ['list', 'set', 'map'];
@@ -51,14 +46,10 @@ const CONSTANT_SCOPE: EvalScope = {
 };
 
 /** Read a type constraint from a `type = ...` expression. Errors are reported; `any` stands in. */
-export function parseTypeConstraint(expr: Expr, diags: Diagnostics): TypeConstraint {
-  return parseType(expr, diags);
-}
-
-function parseType(e: Expr, diags: Diagnostics): TypeConstraint {
+export function parseTypeConstraint(e: Expr, diags: Diagnostics): TypeConstraint {
   switch (e.kind) {
     case 'Paren':
-      return parseType(e.expr, diags);
+      return parseTypeConstraint(e.expr, diags);
     case 'ScopeTraversal': {
       if (e.steps.length > 0) break;
       return keyword(e.root, e, diags);
@@ -120,7 +111,7 @@ function constructor(e: FunctionCallExpr, diags: Diagnostics): TypeConstraint {
       diags.error(INVALID, e.range, `The ${name} type constructor requires one argument specifying the element type, as in ${name}(string).`);
       return { kind: name as 'list' | 'set' | 'map', element: ANY };
     }
-    return { kind: name as 'list' | 'set' | 'map', element: parseType(e.args[0], diags) };
+    return { kind: name as 'list' | 'set' | 'map', element: parseTypeConstraint(e.args[0], diags) };
   }
   if (name === 'object') {
     const arg = e.args.length === 1 ? e.args[0] : undefined;
@@ -135,7 +126,7 @@ function constructor(e: FunctionCallExpr, diags: Diagnostics): TypeConstraint {
         diags.error(INVALID, item.key.range, 'Object type attribute names must be literal names, as in object({ name = string }).');
         continue;
       }
-      if (Object.prototype.hasOwnProperty.call(attributes, attrName)) {
+      if (hasOwnKey(attributes, attrName)) {
         diags.error('Duplicate attribute in object type', item.key.range, `The attribute "${attrName}" is declared more than once in this object type.`);
         continue;
       }
@@ -149,7 +140,7 @@ function constructor(e: FunctionCallExpr, diags: Diagnostics): TypeConstraint {
       diags.error(INVALID, arg ? arg.range : e.range, constructorUsage(name));
       return ANY;
     }
-    return { kind: 'tuple', elements: arg.items.map((i) => parseType(i, diags)) };
+    return { kind: 'tuple', elements: arg.items.map((i) => parseTypeConstraint(i, diags)) };
   }
   if (name === 'optional') {
     diags.error(INVALID, e.range, 'Keyword "optional" is valid only as a modifier for object type attributes.');
@@ -165,12 +156,12 @@ function constructor(e: FunctionCallExpr, diags: Diagnostics): TypeConstraint {
 
 /** An object attribute's type: plain, optional(T), or optional(T, default). */
 function attribute(e: Expr, diags: Diagnostics): ObjectAttribute {
-  if (e.kind !== 'FunctionCall' || e.name !== 'optional') return { type: parseType(e, diags), optional: false };
+  if (e.kind !== 'FunctionCall' || e.name !== 'optional') return { type: parseTypeConstraint(e, diags), optional: false };
   if (e.args.length < 1 || e.args.length > 2 || e.expandFinal) {
     diags.error(INVALID, e.range, 'Optional attribute modifier expects a type and, optionally, a default value, as in optional(number, 3).');
     return { type: ANY, optional: true };
   }
-  const type = parseType(e.args[0], diags);
+  const type = parseTypeConstraint(e.args[0], diags);
   if (e.args.length === 1) return { type, optional: true };
   const defExpr = e.args[1];
   const raw = evaluate(defExpr, CONSTANT_SCOPE, diags);

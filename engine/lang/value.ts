@@ -51,75 +51,97 @@ export function unmark(v: Value): { value: Value; sensitive: boolean } {
 
 /** True when no unknown appears anywhere inside v. */
 export function isWhollyKnown(v: Value): boolean {
+  if (v === null || typeof v !== 'object') return true;
   if (v instanceof Unknown) return false;
   if (v instanceof Sensitive) return isWhollyKnown(v.value);
-  if (Array.isArray(v)) return v.every(isWhollyKnown);
-  if (v !== null && typeof v === 'object') {
-    for (const k in v) if (!isWhollyKnown((v as ValueObject)[k])) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!isWhollyKnown(v[i])) return false;
+  } else {
+    for (const k in v) if (!isWhollyKnown(v[k])) return false;
   }
   return true;
 }
 
 /** True when a sensitive mark appears anywhere inside v. */
 export function containsSensitive(v: Value): boolean {
+  if (v === null || typeof v !== 'object' || v instanceof Unknown) return false;
   if (v instanceof Sensitive) return true;
-  if (Array.isArray(v)) return v.some(containsSensitive);
-  if (v !== null && typeof v === 'object' && !(v instanceof Unknown)) {
-    for (const k in v) if (containsSensitive((v as ValueObject)[k])) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (containsSensitive(v[i])) return true;
+  } else {
+    for (const k in v) if (containsSensitive(v[k])) return true;
   }
   return false;
-}
-
-/** Strip every sensitive mark, returning plain data plus the paths that were marked. */
-export function deepUnmark(v: Value, path: (string | number)[] = [], paths: (string | number)[][] = []): { value: Value; paths: (string | number)[][] } {
-  const strip = (x: Value, p: (string | number)[]): Value => {
-    if (x instanceof Sensitive) {
-      paths.push(p);
-      return strip(x.value, p);
-    }
-    if (Array.isArray(x)) return x.map((e, i) => strip(e, [...p, i]));
-    if (x !== null && typeof x === 'object' && !(x instanceof Unknown)) {
-      const out: ValueObject = {};
-      for (const k in x) out[k] = strip((x as ValueObject)[k], [...p, k]);
-      return out;
-    }
-    return x;
-  };
-  return { value: strip(v, path), paths };
 }
 
 /**
- * Terraform's "after_unknown" shape: true where the value is unknown, nested objects/arrays
- * where something inside is, and omitted (false) otherwise.
+ * Strip every sensitive mark, returning a plain copy plus the paths that were marked (each
+ * prefixed by `path`). One path stack serves the whole walk; a path is copied only where a mark is.
  */
-export function unknownShape(v: Value): unknown {
-  if (v instanceof Unknown) return true;
-  if (v instanceof Sensitive) return unknownShape(v.value);
-  if (Array.isArray(v)) return v.map((e) => unknownShape(e) || false);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k in v) {
-      const s = unknownShape((v as ValueObject)[k]);
-      if (s) out[k] = s;
+export function deepUnmark(v: Value, path: (string | number)[] = [], paths: (string | number)[][] = []): { value: Value; paths: (string | number)[][] } {
+  const stack = path.slice();
+  const strip = (x: Value): Value => {
+    if (x === null || typeof x !== 'object' || x instanceof Unknown) return x;
+    if (x instanceof Sensitive) {
+      paths.push(stack.slice());
+      return strip(x.value);
+    }
+    if (Array.isArray(x)) {
+      const out: Value[] = new Array(x.length);
+      for (let i = 0; i < x.length; i++) {
+        stack.push(i);
+        out[i] = strip(x[i]);
+        stack.pop();
+      }
+      return out;
+    }
+    const out: ValueObject = {};
+    for (const k in x) {
+      stack.push(k);
+      setKey(out, k, strip(x[k]));
+      stack.pop();
     }
     return out;
+  };
+  return { value: strip(v), paths };
+}
+
+/**
+ * Where a mark is inside v, as Terraform's plan JSON shows it: true where the mark is, nested
+ * objects/arrays where something inside is, false (or an omitted key) elsewhere. Unknowns are
+ * opaque; a sensitive value is looked through when the mark sought is Unknown.
+ */
+function markShape(v: Value, mark: typeof Unknown | typeof Sensitive): unknown {
+  if (v instanceof mark) return true;
+  if (v === null || typeof v !== 'object' || v instanceof Unknown) return false;
+  if (v instanceof Sensitive) return markShape(v.value, mark);
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = markShape(v[i], mark) || false;
+    return out;
   }
-  return false;
+  const out: Record<string, unknown> = {};
+  for (const k in v) {
+    const s = markShape(v[k], mark);
+    if (s) out[k] = s;
+  }
+  return out;
+}
+
+/** Terraform's "after_unknown" shape. */
+export function unknownShape(v: Value): unknown {
+  return markShape(v, Unknown);
 }
 
 /** Terraform's "before_sensitive"/"after_sensitive" shape. */
 export function sensitiveShape(v: Value): unknown {
-  if (v instanceof Sensitive) return true;
-  if (Array.isArray(v)) return v.map((e) => sensitiveShape(e) || false);
-  if (v !== null && typeof v === 'object' && !(v instanceof Unknown)) {
-    const out: Record<string, unknown> = {};
-    for (const k in v) {
-      const s = sensitiveShape((v as ValueObject)[k]);
-      if (s) out[k] = s;
-    }
-    return out;
-  }
-  return false;
+  return markShape(v, Sensitive);
+}
+
+/** Set an object key, `__proto__` included (plain assignment would change the prototype instead). */
+export function setKey(o: ValueObject, k: string, v: Value): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 /** The language's name for a value's type, for error messages. */

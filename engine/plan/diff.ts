@@ -49,8 +49,19 @@ export interface InstanceDiff {
   vanished: boolean;
 }
 
-function isSensitiveAttr(meta: AttributeMeta, v: Value | undefined): boolean {
-  return meta.sensitive || meta.writeOnly || (v !== undefined && containsSensitive(v));
+/**
+ * The attributes whose values are secret: marked so in the schema, given a sensitive value in the
+ * configuration, or recomputed by the platform from one of those (x-derived-from).
+ */
+export function sensitiveAttrs(schema: ResourceSchema, config: ValueObject): Set<string> {
+  const attrs = schema.attributes;
+  const out = new Set<string>();
+  for (const name in attrs) {
+    const meta = attrs[name];
+    if (meta.sensitive || meta.writeOnly || (config[name] !== undefined && containsSensitive(config[name]))) out.add(name);
+  }
+  for (const name in attrs) if (attrs[name].derivedFrom?.some((src) => out.has(src))) out.add(name);
+  return out;
 }
 
 /** Turns a stored attribute value back into a language value (sensitive digests stay marked). */
@@ -130,10 +141,11 @@ export function diffInstance(inp: InstanceDiffInput): InstanceDiff {
   const planned: ValueObject = {};
   const changes: AttributeChange[] = [];
   const replacePaths: (string | number)[][] = [];
+  const sensitive = sensitiveAttrs(schema, config);
   for (const name in attrs) {
     const meta = attrs[name];
     const set = name in config && config[name] !== null;
-    const sens = isSensitiveAttr(meta, config[name]);
+    const sens = sensitive.has(name);
     let v: Value;
     if (set) v = coerce(meta, config[name]);
     else if (meta.computed) v = current && name in current ? (current[name] as Value) : new Unknown();
@@ -162,12 +174,14 @@ export function diffInstance(inp: InstanceDiffInput): InstanceDiff {
       if (meta.computed && !(name in config)) continue;
       const after = planned[name];
       const before = current[name];
-      const sens = isSensitiveAttr(meta, after);
+      const sens = sensitive.has(name);
       let differs: boolean;
       if (!isWhollyKnown(after)) differs = true;
       else if (sens) {
         const plain = deepUnmark(after).value;
-        differs = plain === null ? before !== null && before !== undefined : !(isSecretDigest(before) && before === secretDigest(plain, salt));
+        // A digest here came from state (ignore_changes kept it): compare it as it is.
+        const digest = isSecretDigest(plain) ? plain : plain === null ? null : secretDigest(plain, salt);
+        differs = digest === null ? before !== null && before !== undefined : before !== digest;
       } else differs = !valuesEqual(deepUnmark(after).value, (before ?? null) as Value);
       if (!differs) continue;
       const forces = meta.replaceOnChange;
@@ -214,15 +228,12 @@ export function diffInstance(inp: InstanceDiffInput): InstanceDiff {
       if (meta.computed && !(name in config && config[name] !== null)) planned[name] = new Unknown();
     }
   }
-  if (action === 'replace' && changes.length === 0) {
-    // Show what the new object will get, even if nothing else changed.
-  }
 
   const after: Record<string, unknown> = {};
   const afterSensitive: Record<string, unknown> = {};
   for (const name in planned) {
     after[name] = plainOf(planned[name]);
-    if (isSensitiveAttr(attrs[name], planned[name])) afterSensitive[name] = true;
+    if (sensitive.has(name)) afterSensitive[name] = true;
   }
   const beforeSensitive: Record<string, unknown> = {};
   let before: Record<string, unknown> | null = null;
@@ -261,38 +272,17 @@ export function attrsForState(
 ): { attributes: Record<string, unknown>; sensitivePaths: (string | number)[][] } {
   const attributes: Record<string, unknown> = {};
   const sensitivePaths: (string | number)[][] = [];
-  // Leaves of sensitive configuration values: if the platform echoes one back anywhere, it stays secret.
-  const secrets = new Set<string>();
-  for (const k in config) {
-    if (containsSensitive(config[k]) || schema.attributes[k]?.sensitive || schema.attributes[k]?.writeOnly) {
-      collectLeaves(deepUnmark(config[k]).value, secrets);
-    }
-  }
+  const sensitive = sensitiveAttrs(schema, config);
   for (const name in schema.attributes) {
-    const meta = schema.attributes[name];
     const cfg = config[name];
     let v: unknown = name in result ? result[name] : undefined;
     if (v === undefined && cfg !== undefined && isWhollyKnown(cfg)) v = deepUnmark(cfg).value;
     if (v === undefined) v = null;
-    const sens = meta.sensitive || meta.writeOnly || (cfg !== undefined && containsSensitive(cfg)) || leakes(v, secrets);
-    if (sens && v !== null) {
+    if (sensitive.has(name) && v !== null) {
+      // The digest of what was configured, so the next plan can compare the configuration with it.
       attributes[name] = secretDigest(cfg !== undefined && cfg !== null ? deepUnmark(cfg).value : v, salt);
       sensitivePaths.push([name]);
     } else attributes[name] = v;
   }
   return { attributes, sensitivePaths };
-}
-
-function collectLeaves(v: unknown, out: Set<string>): void {
-  if (v === null || v === undefined) return;
-  if (Array.isArray(v)) v.forEach((x) => collectLeaves(x, out));
-  else if (typeof v === 'object') for (const k in v as object) collectLeaves((v as Record<string, unknown>)[k], out);
-  else if (String(v).length >= 4) out.add(String(v));
-}
-
-function leakes(v: unknown, secrets: Set<string>): boolean {
-  if (secrets.size === 0 || v === null || v === undefined) return false;
-  if (Array.isArray(v)) return v.some((x) => leakes(x, secrets));
-  if (typeof v === 'object') return Object.values(v as object).some((x) => leakes(x, secrets));
-  return secrets.has(String(v));
 }

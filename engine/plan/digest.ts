@@ -1,18 +1,10 @@
-// Canonical JSON (sorted keys) and its digest: what a saved plan records of each observed object,
-// so apply can tell whether anything moved since the plan was made.
+// The digest of an observed object, recorded in a saved plan so apply can tell whether anything
+// moved since. Canonical text is Terraform's jsonencode form (sorted keys), from the function library.
 
 import { createHash } from 'node:crypto';
-
-export function canonicalJSON(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  if (Array.isArray(v)) return `[${v.map(canonicalJSON).join(',')}]`;
-  if (typeof v === 'object') {
-    const keys = Object.keys(v as object).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJSON((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
+import { jsonEncode } from '../lang/functions/json.js';
+import type { Value } from '../lang/value.js';
 
 export function digestOf(v: unknown): string {
-  return createHash('sha256').update(canonicalJSON(v)).digest('hex').slice(0, 32);
+  return createHash('sha256').update(jsonEncode(v as Value)).digest('hex').slice(0, 32);
 }

@@ -4,11 +4,11 @@
 // Observation (refresh) happens before the walk; the walk itself only reads data sources.
 
 import { Diagnostics, type Range } from '../diagnostics.js';
-import type { Config, Resource } from '../config/model.js';
+import type { Config, Module, Resource } from '../config/model.js';
 import type { ConfigGraph } from '../desired/graph.js';
 import { providerKeyFor, providerNameOfType } from '../desired/graph.js';
-import { EvalContext, describeValue, type ModuleInstance } from '../desired/context.js';
-import { evaluateInstance, initRegistry, instanceAddress, registerInstance, describeResource } from '../desired/instance.js';
+import { EvalContext, describeValue, keySuffix, type ModuleInstance } from '../desired/context.js';
+import { evaluateInstance, expansions, instanceAddress, registerInstance, resourceNodes } from '../desired/instance.js';
 import { evaluate } from '../lang/eval.js';
 import { Unknown, containsSensitive, deepUnmark, isWhollyKnown, markSensitive, unmark, unknownShape, type Value, type ValueObject } from '../lang/value.js';
 import type { ProviderRegistry } from '../registry.js';
@@ -16,7 +16,7 @@ import type { SessionPool } from '../sessions.js';
 import type { Observed, PlannedChange, ProviderContext } from '../provider.js';
 import type { ResourceInstanceState, State } from '../state/types.js';
 import { indexResources, moveResource, parseAddress } from '../state/ops.js';
-import { diffInstance, plainOf, storedToValue } from './diff.js';
+import { diffInstance, plainOf } from './diff.js';
 import { digestOf } from './digest.js';
 import { secretDigest, isSecretDigest } from './secrets.js';
 import { PLAN_FORMAT_VERSION, type OutputChange, type Plan, type ResourceChange } from './types.js';
@@ -84,11 +84,12 @@ export async function observeState(state: State, req: Pick<PlanRequest, 'registr
         req.diags.error(`Observation failed on ${session.target}`, undefined, (e as Error).message);
         return;
       }
+      const byId = new Map<string, Map<string, Observed>>();
+      for (const [type, objs] of result) byId.set(type, new Map(objs.map((o) => [o.id, o])));
       for (const r of list) {
-        const objs = result.get(r.type);
-        if (!objs) continue;
-        const found = objs.find((o) => o.id === r.id);
-        byAddress.set(r.address, found ? found.attrs : null);
+        const objs = byId.get(r.type);
+        if (!objs) continue; // this type was not observed
+        byAddress.set(r.address, objs.get(r.id)?.attrs ?? null);
       }
     }),
   );
@@ -119,6 +120,8 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
   const planned = new Set<string>();
   const instancesByNode = new Map<string, string[]>();
   const pendingByAddress = new Map<string, ResourceChange>();
+  /** Resource address in its module instance (no key) → its instance addresses, for replace_triggered_by. */
+  const instancesOfResource = new Map<string, string[]>();
   const importTargets = new Map<string, { id: Value; range: Range }>();
   for (const imp of config.root.imports) {
     const id = unmark(evaluate(imp.id, ctx.root.scope, diags)).value;
@@ -130,10 +133,7 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
   }
 
   if (!options.destroy) {
-    for (const nodeId of graph.order) {
-      const node = graph.nodes.get(nodeId);
-      if (!node || node.kind !== 'resource') continue;
-      const r = node.res;
+    for (const { nodeId, mod, r } of resourceNodes(graph)) {
       const schema = registry.schema(r.type);
       if (!schema || (schema.kind === 'data') !== (r.mode === 'data')) {
         registry.unknownType(r.type, r.mode, r.range, diags);
@@ -144,19 +144,16 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
       const deps = graph.resourceDeps.get(nodeId) ?? [];
       const depAddrs: string[] = [];
       for (const d of deps) for (const a of instancesByNode.get(d) ?? []) depAddrs.push(a);
-      const providerKey = providerKeyFor(r);
-      for (const mi of ctx.instancesOf(node.mod)) {
-        const exp = ctx.expand(mi, r.count, r.forEach, r.range, describeResource(r));
-        if (!exp) continue;
-        initRegistry(mi, r, exp.kind);
-        let first = true;
+      const providerAddr = req.sessions.configAddress(mod, providerKeyFor(r));
+      for (const { mi, exp } of expansions(ctx, mod, r)) {
+        const own: string[] = [];
+        instancesOfResource.set(mi.prefix + r.key, own);
         for (const key of exp.keys) {
           const address = instanceAddress(mi, r, key);
           addrs.push(address);
+          own.push(address);
           planned.add(address);
-          const value = evaluateInstance(ctx, mi, r, schema, exp, key, first, diags);
-          first = false;
-          const providerAddr = req.sessions.configAddress(node.mod, providerKey);
+          const value = evaluateInstance(ctx, mi, r, schema, exp, key, diags);
           if (r.mode === 'data') {
             const change = await planData(req, r, mi, address, value, depAddrs, deps, providerAddr, pendingByAddress);
             registerInstance(mi, r, exp.kind, key, change.value);
@@ -180,11 +177,9 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
           }
           let forceReplace: { reason: 'replace_by_request' | 'replace_by_triggers'; text: string } | undefined;
           if (options.replace.includes(address)) forceReplace = { reason: 'replace_by_request', text: 'replacement requested with -replace' };
-          else {
-            for (const t of r.lifecycle.replaceTriggeredBy) {
-              const hit = [...pendingByAddress.values()].find((c) => (c.address === t.text || c.address.startsWith(t.text + '[')) && c.action !== 'noop' && c.action !== 'read');
-              if (hit && prior) forceReplace = { reason: 'replace_by_triggers', text: `replace_triggered_by: ${hit.address} will be ${hit.action === 'create' ? 'created' : hit.action === 'update' ? 'updated' : 'replaced'}` };
-            }
+          else if (prior) {
+            const hit = triggeredBy(r, mi.prefix, instancesOfResource, pendingByAddress);
+            if (hit) forceReplace = { reason: 'replace_by_triggers', text: `replace_triggered_by: ${hit.address} will be ${hit.action === 'create' ? 'created' : hit.action === 'update' ? 'updated' : 'replaced'}` };
           }
           const d = diffInstance({
             schema,
@@ -234,24 +229,20 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
   // Orphans: state instances the configuration no longer has (or all of them, under -destroy).
   for (const r of state.resources) {
     if (planned.has(r.address) || r.mode !== 'managed') continue;
-    const why = orphanReason(config, r.address);
-    const resCfg = findResourceConfig(config, r.address);
-    if (resCfg && options.destroy) {
-      const mi = ctx.root;
-      checkPreventDestroy(resCfg, mi, r.address, diags);
-    }
-    const p = parseAddressSafe(r.address);
+    const o = describeOrphan(config, r.address);
+    // prevent_destroy is a literal (the graph checks), so any scope evaluates it.
+    if (o.resource) checkPreventDestroy(o.resource, ctx.root, r.address, diags);
     changes.push({
       address: r.address,
-      moduleAddress: p?.module,
+      moduleAddress: o.module,
       mode: 'managed',
       type: r.type,
-      name: p?.name ?? r.address,
-      index: p?.index,
+      name: o.name,
+      index: o.index,
       provider: r.provider,
       action: 'delete',
-      actionReason: options.destroy ? undefined : why.reason,
-      reason: options.destroy ? undefined : why.text,
+      actionReason: options.destroy ? undefined : o.reason,
+      reason: options.destroy ? undefined : o.text,
       id: r.id,
       before: redactStored(r.attributes),
       after: null,
@@ -298,7 +289,10 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
       observedByType.set(r.type, l);
     }
     diags.add(p.preflight(list, observedByType));
-    if (p.impact) for (const c of finalChanges) if (providerNameOfType(c.type) === name && c.action !== 'noop') c.impact = p.impact(list.find((x) => x.address === c.address)!);
+    if (p.impact) {
+      const byAddr = new Map(list.map((x) => [x.address, x]));
+      for (const c of finalChanges) if (c.action !== 'noop' && byAddr.has(c.address)) c.impact = p.impact(byAddr.get(c.address)!);
+    }
   }
 
   const observedDigests: Record<string, string> = {};
@@ -415,50 +409,52 @@ function checkPreventDestroy(r: Resource, mi: ModuleInstance, address: string, d
   }
 }
 
-function parseAddressSafe(a: string): { module?: string; name: string; index?: string | number } | undefined {
+/** What an orphaned state address was: its parts, its resource block if there still is one, and why it goes. */
+function describeOrphan(
+  config: Config,
+  address: string,
+): { module?: string; name: string; index?: string | number; resource?: Resource; reason: ResourceChange['actionReason']; text: string } {
+  let p: ReturnType<typeof parseAddress>;
   try {
-    const p = parseAddress(a);
-    const module = p.modules.length ? p.modules.map((m) => `module.${m.name}${m.key ?? ''}`).join('.') : undefined;
-    const k = p.resource?.key;
-    const index = k === undefined ? undefined : k.startsWith('["') ? (JSON.parse(k.slice(1, -1)) as string) : Number(k.slice(1, -1));
-    return { module, name: p.resource?.name ?? a, index };
+    p = parseAddress(address);
   } catch {
-    return undefined;
+    return { name: address, reason: 'delete_because_no_resource_config', text: `${address} is not in configuration` };
   }
-}
-
-function stripKey(address: string): string {
-  return address.replace(/\[[^\]]*\]$/, '');
-}
-
-function findResourceConfig(config: Config, address: string): Resource | undefined {
-  // module.a["x"].t.n[0] → module path [a], key t.n
-  const noKeys = address.replace(/\[("[^"]*"|\d+)\]/g, '');
-  const parts = noKeys.split('.');
-  let mod = config.root;
-  let i = 0;
-  while (parts[i] === 'module') {
-    const call = mod.moduleCalls.get(parts[i + 1]);
-    if (!call?.module) return undefined;
-    mod = call.module;
-    i += 2;
-  }
-  return mod.resources.get(parts.slice(i).join('.'));
-}
-
-function orphanReason(config: Config, address: string): { reason: ResourceChange['actionReason']; text: string } {
-  const r = findResourceConfig(config, address);
-  if (!r) {
-    if (/^module\./.test(address)) {
-      const modName = address.split('.')[1].replace(/\[.*$/, '');
-      if (!config.root.moduleCalls.has(modName)) return { reason: 'delete_because_no_module', text: `module.${modName} is not in configuration` };
+  const module = p.modules.length ? p.modules.map((m) => `module.${m.name}${m.key ?? ''}`).join('.') : undefined;
+  const key = p.resource?.key;
+  const index = key === undefined ? undefined : key.startsWith('["') ? (JSON.parse(key.slice(1, -1)) as string) : Number(key.slice(1, -1));
+  const base = { module, name: p.resource?.name ?? address, index };
+  let mod: Module | undefined = config.root;
+  for (const [i, step] of p.modules.entries()) {
+    mod = mod.moduleCalls.get(step.name)?.module;
+    if (!mod) {
+      const gone = p.modules.slice(0, i + 1).map((m) => `module.${m.name}`).join('.');
+      return { ...base, reason: 'delete_because_no_module', text: `${gone} is not in configuration` };
     }
-    return { reason: 'delete_because_no_resource_config', text: `${stripKey(address)} is not in configuration` };
   }
-  const key = /\[([^\]]*)\]$/.exec(address)?.[1];
-  if (r.count) return { reason: 'delete_because_count_index', text: `index [${key ?? ''}] is out of range for count` };
-  if (r.forEach) return { reason: 'delete_because_each_key', text: `key [${key ?? ''}] is not in for_each map` };
-  return { reason: 'delete_because_no_resource_config', text: `${address} is no longer expanded by the configuration` };
+  const res = p.resource;
+  const resource = res && mod.resources.get(res.mode === 'data' ? `data.${res.type}.${res.name}` : `${res.type}.${res.name}`);
+  const resAddr = address.slice(0, address.length - (key?.length ?? 0));
+  if (!resource) return { ...base, reason: 'delete_because_no_resource_config', text: `${resAddr} is not in configuration` };
+  if (resource.count) return { ...base, resource, reason: 'delete_because_count_index', text: `index ${key ?? '[]'} is out of range for count` };
+  if (resource.forEach) return { ...base, resource, reason: 'delete_because_each_key', text: `key ${key ?? '[]'} is not in for_each map` };
+  return { ...base, resource, reason: 'delete_because_no_resource_config', text: `${address} is no longer expanded by the configuration` };
+}
+
+/** The first pending change among the objects a resource's replace_triggered_by names (in its own module instance). */
+function triggeredBy(r: Resource, prefix: string, instancesOf: Map<string, string[]>, pending: Map<string, ResourceChange>): ResourceChange | undefined {
+  for (const t of r.lifecycle.replaceTriggeredBy) {
+    if (t.expr.kind !== 'ScopeTraversal' || t.expr.steps[0]?.kind !== 'attr') continue;
+    // TYPE.NAME, optionally [KEY]; any further attribute steps name the whole instance here.
+    const resKey = `${t.expr.root}.${t.expr.steps[0].name}`;
+    const idx = t.expr.steps[1]?.kind === 'index' ? t.expr.steps[1].key : undefined;
+    const candidates = idx === undefined ? instancesOf.get(prefix + resKey) ?? [] : [prefix + resKey + keySuffix(idx)];
+    for (const a of candidates) {
+      const c = pending.get(a);
+      if (c && c.action !== 'noop' && c.action !== 'read') return c;
+    }
+  }
+  return undefined;
 }
 
 function redactStored(attrs: Record<string, unknown>): Record<string, unknown> {
@@ -532,4 +528,3 @@ function destroyOutputs(state: State): OutputChange[] {
   return Object.entries(state.outputs).map(([name, o]) => ({ name, action: 'delete' as const, before: o.sensitive ? null : o.value, after: null, afterUnknown: false, sensitive: o.sensitive }));
 }
 
-export { storedToValue };

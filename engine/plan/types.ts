@@ -102,6 +102,11 @@ export interface Plan {
   drift_detected: boolean;
 }
 
+/** Whether applying this change alters state: an action, or a no-op that adopts (import) or renames (moved) an object. */
+export function changesState(c: ResourceChange): boolean {
+  return (c.action !== 'noop' && c.action !== 'read') || c.importingId !== undefined || c.previousAddress !== undefined;
+}
+
 export function planHasChanges(plan: Plan): boolean {
-  return plan.changes.some((c) => c.action !== 'noop' && c.action !== 'read') || plan.outputs.some((o) => o.action !== 'noop');
+  return plan.changes.some(changesState) || plan.outputs.some((o) => o.action !== 'noop');
 }

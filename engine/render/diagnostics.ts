@@ -2,7 +2,7 @@
 // and the span marked, plus a compact `file:line:col:` location right under the summary so
 // editors, CI log parsers and tests can find it with a plain pattern.
 
-import type { Diagnostic } from '../diagnostics.js';
+import { formatRange, type Diagnostic } from '../diagnostics.js';
 import { type Palette, palette } from './color.js';
 
 export interface DiagnosticRenderOptions {
@@ -65,7 +65,7 @@ function renderOne(d: Diagnostic, sources: Map<string, string>, p: Palette, cach
   body.push(`${p.bold(tint(isError ? 'Error:' : 'Warning:'))} ${p.bold(d.summary)}`);
   const r = d.range;
   if (r) {
-    body.push(`${r.file}:${r.start.line}:${r.start.col}:`);
+    body.push(`${formatRange(r)}:`);
     body.push('');
     const lines = linesOf(r.file, sources, cache);
     const src = lines?.[r.start.line - 1];
@@ -113,7 +113,7 @@ export function renderDiagnostics(ds: readonly Diagnostic[], sources: Map<string
 export function formatDiagnosticsCompact(ds: readonly Diagnostic[]): string {
   return ds
     .map((d) => {
-      const loc = d.range ? `${d.range.file}:${d.range.start.line}:${d.range.start.col}: ` : '';
+      const loc = d.range ? `${formatRange(d.range)}: ` : '';
       const hint = d.suggestion !== undefined ? ` (did you mean \`${d.suggestion}\`?)` : '';
       return `${loc}${d.severity}: ${d.summary}${hint}`;
     })

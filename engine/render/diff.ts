@@ -1,13 +1,15 @@
 // Structural attribute diffs, as marked lines. Shared by the text plan (text.ts) and the Markdown
 // PR comment (markdown.ts), which only differ in how a line is laid out and coloured.
 //
-// Hand-written because the layout must follow Terraform's plan rendering closely (markers, `=`
-// alignment, hidden-unchanged counts, one element of list context, heredoc line diffs), which no
-// generic diff library produces. Secrets never leave here: a value marked by a sensitive shape,
-// or flagged sensitive in the plan's changes, prints only as "(sensitive value)".
+// The layout is hand-written because it must follow Terraform's plan rendering closely (markers,
+// `=` alignment, hidden-unchanged counts, one element of list context, heredoc line diffs), which
+// no generic diff library produces; aligning list elements and heredoc lines is left to the
+// `diff` package. Secrets never leave here: a value marked by a sensitive shape, or flagged
+// sensitive in the plan's changes, prints only as "(sensitive value)".
 
+import { diffArrays } from 'diff';
 import type { AttributeChange, ResourceChange } from '../plan/types.js';
-import { Sensitive, Unknown } from '../lang/value.js';
+import { Sensitive, Unknown, valuesEqual, type Value } from '../lang/value.js';
 import { isSecretDigest } from '../plan/secrets.js';
 import {
   SENSITIVE_TEXT,
@@ -60,7 +62,7 @@ export interface DiffContext {
 const IMPORTANT = new Set(['id', 'name', 'name_label']);
 
 const SEP = '\u0000';
-export function pathKey(path: readonly (string | number)[]): string {
+function pathKey(path: readonly (string | number)[]): string {
   return path.map(String).join(SEP);
 }
 const childKey = (parent: string, seg: string | number) => parent + SEP + String(seg);
@@ -117,6 +119,8 @@ interface Node {
   hidden?: number;
   /** Appended to the closing line: " -> null", " -> (known after apply)". */
   close?: string;
+  /** Put before the opening bracket: '"old" -> ' when a scalar became a list or object. */
+  open?: string;
   /** lines: the heredoc delimiter. */
   delim?: string;
   forces?: boolean;
@@ -134,26 +138,8 @@ function isContainer(v: unknown): v is Record<string, unknown> | unknown[] {
   return v !== null && typeof v === 'object' && !(v instanceof Unknown) && !(v instanceof Sensitive);
 }
 
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a instanceof Sensitive) a = a.value;
-  if (b instanceof Sensitive) b = b.value;
-  if (a === b) return true;
-  if (!isContainer(a) || !isContainer(b)) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
-    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
-    if (!jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}
+/** Structural equality of plain values (Sensitive wrappers compared by their content). */
+const jsonEqual = (a: unknown, b: unknown): boolean => valuesEqual(a as Value, b as Value);
 
 // Shown in the marker column with '#' as the marker, where Terraform puts them.
 const SENSITIVE_ON = [
@@ -257,11 +243,7 @@ function diffNode(b: Side, a: Side, path: string, top: boolean, ctx: DiffContext
 
   if (aUnk) {
     if (bAbsent) return { op: '+', kind: 'leaf', text: UNKNOWN_TEXT, changed: true, forces };
-    const old = wholeNode(b.v, '-', undefined, b.sens, true);
-    if (old.kind === 'leaf') {
-      return { op: '~', kind: 'leaf', text: `${old.text} -> ${UNKNOWN_TEXT}`, split: { before: old.text!, after: UNKNOWN_TEXT }, changed: true, forces };
-    }
-    return { ...old, op: '~', close: ` -> ${UNKNOWN_TEXT}`, forces };
+    return changedTo(wholeNode(b.v, '-', undefined, b.sens, true), UNKNOWN_TEXT, forces);
   }
 
   if (bAbsent) return { ...wholeNode(a.v, '+', a.unk, a.sens, true), forces };
@@ -357,10 +339,15 @@ function diffNode(b: Side, a: Side, path: string, top: boolean, ctx: DiffContext
     return { op: '~', kind: 'object', entries, hidden, changed: true, forces };
   }
 
-  // The type changed (say a list became a string): show both sides plainly.
-  const bt = plain(bv, undefined, b.sens);
-  const at = plain(av, a.unk, a.sens);
-  return { op: '~', kind: 'leaf', text: `${bt} -> ${at}`, changed: true, forces };
+  // The type changed (say a list became a string): the old value, then what replaces it.
+  if (aScalar) return changedTo(wholeNode(bv, '-', undefined, b.sens, true), plain(av, a.unk, a.sens), forces);
+  return { ...wholeNode(av, '+', a.unk, a.sens, true), op: '~', open: `${plain(bv, undefined, b.sens)} -> `, forces };
+}
+
+/** `old` replaced by the one-line value `after`: "old -> after" for a leaf, the old block closed with "] -> after" otherwise. */
+function changedTo(old: Node, after: string, forces: boolean | undefined): Node {
+  if (old.kind === 'leaf') return { op: '~', kind: 'leaf', text: `${old.text} -> ${after}`, split: { before: old.text!, after }, changed: true, forces };
+  return { ...old, op: '~', close: ` -> ${after}`, forces };
 }
 
 function ancestorReported(path: string, ctx: DiffContext): boolean {
@@ -388,37 +375,16 @@ function listEntries<T>(
 ): Entry[] {
   type Step = { op: Op; bi: number; ai: number };
   const steps: Step[] = [];
-  // Common prefix and suffix first: the usual case is a small edit in a long list.
-  let pre = 0;
-  while (pre < before.length && pre < after.length && eq(before[pre], after[pre])) pre++;
-  let suf = 0;
-  while (suf < before.length - pre && suf < after.length - pre && eq(before[before.length - 1 - suf], after[after.length - 1 - suf])) suf++;
-  for (let i = 0; i < pre; i++) steps.push({ op: ' ', bi: i, ai: i });
-  const bm = before.length - pre - suf;
-  const am = after.length - pre - suf;
+  // The alignment itself (a longest common subsequence) is the `diff` package's.
   const mid: Step[] = [];
-  if (bm > 0 && am > 0 && bm * am <= 1_000_000) {
-    // Classic LCS table over the differing middle, walked back into steps.
-    const w = am + 1;
-    const t = new Uint32Array((bm + 1) * w);
-    for (let i = bm - 1; i >= 0; i--) {
-      for (let j = am - 1; j >= 0; j--) {
-        t[i * w + j] = eq(before[pre + i], after[pre + j]) ? t[(i + 1) * w + j + 1] + 1 : Math.max(t[(i + 1) * w + j], t[i * w + j + 1]);
-      }
+  let b = 0;
+  let a = 0;
+  for (const part of diffArrays(before as T[], after as T[], { comparator: eq })) {
+    for (let n = 0; n < part.value.length; n++) {
+      if (part.removed) mid.push({ op: '-', bi: b++, ai: -1 });
+      else if (part.added) mid.push({ op: '+', bi: -1, ai: a++ });
+      else mid.push({ op: ' ', bi: b++, ai: a++ });
     }
-    let i = 0;
-    let j = 0;
-    while (i < bm && j < am) {
-      if (eq(before[pre + i], after[pre + j])) {
-        mid.push({ op: ' ', bi: pre + i++, ai: pre + j++ });
-      } else if (t[(i + 1) * w + j] >= t[i * w + j + 1]) mid.push({ op: '-', bi: pre + i++, ai: -1 });
-      else mid.push({ op: '+', bi: -1, ai: pre + j++ });
-    }
-    while (i < bm) mid.push({ op: '-', bi: pre + i++, ai: -1 });
-    while (j < am) mid.push({ op: '+', bi: -1, ai: pre + j++ });
-  } else {
-    for (let i = 0; i < bm; i++) mid.push({ op: '-', bi: pre + i, ai: -1 });
-    for (let j = 0; j < am; j++) mid.push({ op: '+', bi: -1, ai: pre + j });
   }
   // In each gap between common items: pair removals with additions, then the leftovers.
   for (let k = 0; k < mid.length; ) {
@@ -440,7 +406,6 @@ function listEntries<T>(
     }
     for (; ai < adds.length; ai++) steps.push({ op: '+', bi: -1, ai: adds[ai] });
   }
-  for (let i = suf; i > 0; i--) steps.push({ op: ' ', bi: before.length - i, ai: after.length - i });
 
   const entries: Entry[] = [];
   let run = 0;
@@ -486,7 +451,7 @@ function emit(node: Node, head: string, trail: string, depth: number, out: DiffL
       return;
     }
     case 'list': {
-      out.push({ depth, mark: node.op, text: `${head}[`, forces });
+      out.push({ depth, mark: node.op, text: `${head}${node.open ?? ''}[`, forces });
       for (const e of node.entries!) {
         if ('hiddenRun' in e) out.push({ depth: depth + 1, mark: ' ', text: `# (${plural(e.hiddenRun, e.noun)})`, note: true });
         else if ('node' in e) emit(e.node, '', ',', depth + 1, out);
@@ -495,7 +460,7 @@ function emit(node: Node, head: string, trail: string, depth: number, out: DiffL
       return;
     }
     case 'object': {
-      out.push({ depth, mark: node.op, text: `${head}{`, forces });
+      out.push({ depth, mark: node.op, text: `${head}${node.open ?? ''}{`, forces });
       emitEntries(node, depth + 1, out);
       out.push({ depth, mark: ' ', text: '}' + (node.close ?? '') + trail });
       return;
@@ -593,14 +558,13 @@ export function namedValueLines(
   if (n) emit(n, `${formatKey(name).padEnd(width)} = `, '', depth, out);
   return out;
 }
-export type { Side };
 
 /**
  * Apply a list of attribute changes to a copy of `base` (copying only along the changed paths),
  * taking each change's `before` or `after` side. Used to reconstruct drift: the object state
  * recorded, and the object observed.
  */
-export function applyChanges(base: Record<string, unknown> | null, changes: readonly AttributeChange[], side: 'before' | 'after'): Record<string, unknown> {
+function applyChanges(base: Record<string, unknown> | null, changes: readonly AttributeChange[], side: 'before' | 'after'): Record<string, unknown> {
   let root: Record<string, unknown> = { ...(base ?? {}) };
   for (const c of changes) {
     if (c.path.length === 0) {

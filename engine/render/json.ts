@@ -10,7 +10,9 @@ import type { Action, ActionReason, OutputChange, Plan, ResourceChange } from '.
 import { planHasChanges } from '../plan/types.js';
 import type { State } from '../state/types.js';
 import { driftObjects, shapeFromPaths, withSensitivePaths } from './diff.js';
-import { compareAddresses, addressParts } from './text.js';
+import { compareAddresses } from '../state/address-order.js';
+import { addressParts } from './text.js';
+import { compareKeys } from './value.js';
 
 export const JSON_PLAN_FORMAT_VERSION = '1.2';
 
@@ -235,7 +237,7 @@ function plannedValues(plan: Plan, sorted: ResourceChange[], sides: Sides[]): Re
     moduleFor(c.moduleAddress).resources.push(r);
   }
   const outputs: Record<string, unknown> = {};
-  for (const o of [...plan.outputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const o of [...plan.outputs].sort((a, b) => compareKeys(a.name, b.name))) {
     if (o.action === 'delete') continue;
     const v: Record<string, unknown> = { sensitive: o.sensitive };
     if (!o.afterUnknown && !o.sensitive) v.value = o.after ?? null;
@@ -335,7 +337,7 @@ export function renderPlanJSON(plan: Plan, extra: PlanJSONExtra = {}): object {
   doc.resource_drift = sorted.filter((c) => c.drift && c.drift.length > 0).map(driftJSON);
   doc.resource_changes = sorted.map((c, i) => resourceChangeJSON(c, sides[i]));
   const outs: Record<string, unknown> = {};
-  for (const o of [...plan.outputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) outs[o.name] = outputChangeJSON(o);
+  for (const o of [...plan.outputs].sort((a, b) => compareKeys(a.name, b.name))) outs[o.name] = outputChangeJSON(o);
   doc.output_changes = outs;
   if (extra.priorState !== undefined) doc.prior_state = isPoolformState(extra.priorState) ? stateToJSON(extra.priorState) : extra.priorState;
   if (extra.configuration !== undefined) doc.configuration = extra.configuration;

@@ -3,10 +3,10 @@
 // only what they care about. The attribute diffs are the text plan's (diff.ts), laid out with
 // the diff marker in column 0 so the forges colour added and removed lines.
 
-import type { Diagnostic } from '../diagnostics.js';
+import { formatRange, type Diagnostic } from '../diagnostics.js';
 import type { Plan, ResourceChange } from '../plan/types.js';
 import type { DiffLine } from './diff.js';
-import { changeBlockLines, changeHeadlines, compareAddresses, driftBlockLines, outputChangeLines, summaryLine, visibleChanges } from './text.js';
+import { changeBlockLines, changeHeadlines, driftBlockLines, driftedChanges, headerMark, outputChangeLines, summaryLine, visibleChanges } from './text.js';
 
 export interface MarkdownOptions {
   /** A heading above the summary, e.g. "poolform plan for `prod`". */
@@ -93,21 +93,10 @@ export function diffBlockText(lines: readonly DiffLine[]): string {
 // ---------------------------------------------------------------------------------------------
 // The comment
 
+/** The text plan's action marker; a no-op in the list is there because it is imported or moved. */
 function tableSymbol(c: ResourceChange): string {
-  switch (c.action) {
-    case 'create':
-      return '+';
-    case 'update':
-      return '~';
-    case 'delete':
-      return '-';
-    case 'read':
-      return '<=';
-    case 'replace':
-      return c.replaceOrder === 'create-first' ? '+/-' : '-/+';
-    default:
-      return c.importingId !== undefined ? 'import' : 'moved';
-  }
+  if (c.action !== 'noop') return headerMark(c);
+  return c.importingId !== undefined ? 'import' : 'moved';
 }
 
 function reasonCell(comments: string[]): string {
@@ -116,16 +105,12 @@ function reasonCell(comments: string[]): string {
   return parts.map((x) => x.replace(/^\((.*)\)$/, '$1')).join('; ');
 }
 
-function location(d: Diagnostic): string {
-  return d.range ? `${d.range.file}:${d.range.start.line}:${d.range.start.col}` : '';
-}
-
 function diagnosticsSection(ds: readonly Diagnostic[]): string {
   if (ds.length === 0) return '';
   const errors = ds.filter((d) => d.severity === 'error');
   const warnings = ds.filter((d) => d.severity !== 'error');
   const item = (d: Diagnostic) => {
-    const loc = location(d);
+    const loc = d.range ? formatRange(d.range) : '';
     let s = `- **${d.severity === 'error' ? 'Error' : 'Warning'}:** ${escapeText(d.summary)}${loc ? ` (${codeCell(loc)})` : ''}`;
     const lines = d.detail ? d.detail.split('\n').map(escapeText) : [];
     if (d.suggestion) lines.push(`Did you mean ${codeCell(d.suggestion)}?`);
@@ -159,7 +144,7 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   else add(`### ${summaryLine(plan)}`);
 
   const diags = diagnosticsSection(plan.diagnostics);
-  const drifted = plan.changes.filter((c) => c.drift && c.drift.length > 0).sort((a, b) => compareAddresses(a.address, b.address));
+  const drifted = driftedChanges(plan);
   // Keep room for the sections after the per-change detail.
   const reserve = diags.length + 200;
 

@@ -4,6 +4,7 @@
 
 import type { Plan, ResourceChange, OutputChange } from '../plan/types.js';
 import type { ResourceInstanceState } from '../state/types.js';
+import { compareAddresses } from '../state/address-order.js';
 import { type Palette, colorMarker, palette } from './color.js';
 import {
   type BlockMode,
@@ -15,7 +16,7 @@ import {
   shapeFromPaths,
   withSensitivePaths,
 } from './diff.js';
-import { formatKey, quoteString, renderAttributeLines, renderValue } from './value.js';
+import { compareKeys, formatKey, quoteString, renderAttributeLines, renderValue } from './value.js';
 
 export interface TextOptions {
   color: boolean;
@@ -38,61 +39,27 @@ export function formatLine(l: DiffLine, p: Palette): string {
 // ---------------------------------------------------------------------------------------------
 // Addresses
 
-/** Compare addresses so that `a[2]` sorts before `a[10]` (digit runs compare as numbers). */
-export function compareAddresses(a: string, b: string): number {
-  // Character walk without allocation: plans sort tens of thousands of addresses.
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(j);
-    if (isDigit(ca) && isDigit(cb)) {
-      let si = i;
-      let sj = j;
-      while (i < a.length && isDigit(a.charCodeAt(i))) i++;
-      while (j < b.length && isDigit(b.charCodeAt(j))) j++;
-      while (si < i - 1 && a.charCodeAt(si) === 48) si++;
-      while (sj < j - 1 && b.charCodeAt(sj) === 48) sj++;
-      if (i - si !== j - sj) return i - si - (j - sj);
-      for (; si < i; si++, sj++) {
-        const d = a.charCodeAt(si) - b.charCodeAt(sj);
-        if (d !== 0) return d;
-      }
-      continue;
-    }
-    if (ca !== cb) return ca - cb;
-    i++;
-    j++;
-  }
-  return a.length - i - (b.length - j);
-}
-const isDigit = (c: number) => c >= 48 && c <= 57;
-
 /** Split an address on the dots that separate its parts (not those inside `["a.b"]`). */
 export function addressParts(address: string): string[] {
+  // Slices, not per-character concatenation: state rendering splits tens of thousands of addresses.
   const parts: string[] = [];
-  let cur = '';
+  let start = 0;
   let bracket = 0;
   let quoted = false;
   for (let i = 0; i < address.length; i++) {
     const ch = address[i];
     if (quoted) {
-      cur += ch;
-      if (ch === '\\') cur += address[++i] ?? '';
+      if (ch === '\\') i++;
       else if (ch === '"') quoted = false;
-      continue;
-    }
-    if (ch === '"') quoted = true;
+    } else if (ch === '"') quoted = true;
     else if (ch === '[') bracket++;
     else if (ch === ']') bracket--;
     else if (ch === '.' && bracket === 0) {
-      parts.push(cur);
-      cur = '';
-      continue;
+      parts.push(address.slice(start, i));
+      start = i + 1;
     }
-    cur += ch;
   }
-  parts.push(cur);
+  parts.push(address.slice(start));
   return parts;
 }
 
@@ -121,7 +88,8 @@ function indexText(index: string | number | undefined): string {
 // ---------------------------------------------------------------------------------------------
 // One resource change
 
-function headerMark(c: ResourceChange): string {
+/** The action marker of a change's block header (and the plan legend): `+`, `-/+`, `<=`, ... */
+export function headerMark(c: ResourceChange): string {
   switch (c.action) {
     case 'create':
       return '+';
@@ -272,7 +240,7 @@ export function driftBlockLines(c: ResourceChange): { comments: string[]; lines:
 
 /** The "Changes to Outputs" lines (depth 0), names aligned. */
 export function outputChangeLines(outputs: readonly OutputChange[]): DiffLine[] {
-  const shown = outputs.filter((o) => o.action !== 'noop').sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  const shown = outputs.filter((o) => o.action !== 'noop').sort((x, y) => compareKeys(x.name, y.name));
   let width = 0;
   for (const o of shown) width = Math.max(width, formatKey(o.name).length);
   const lines: DiffLine[] = [];
@@ -322,6 +290,11 @@ export function visibleChanges(plan: Plan): ResourceChange[] {
     .sort((a, b) => compareAddresses(a.address, b.address));
 }
 
+/** Changes whose objects drifted since the last apply, in address order. */
+export function driftedChanges(plan: Plan): ResourceChange[] {
+  return plan.changes.filter((c) => c.drift && c.drift.length > 0).sort((a, b) => compareAddresses(a.address, b.address));
+}
+
 const RULE = '─'.repeat(77);
 
 const LEGEND: [string, string][] = [
@@ -337,18 +310,19 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
   const p = palette(opts.color);
   const out: string[] = [];
   const push = (...s: string[]) => out.push(...s);
+  /** A block with its comment lines above it (the first one bold) and a blank line after. */
+  const pushBlock = (b: { comments: string[]; lines: DiffLine[] }) => {
+    for (const [i, cm] of b.comments.entries()) push(i === 0 ? p.bold(`  # ${cm}`) : `  # ${cm}`);
+    for (const l of b.lines) push(formatLine(l, p));
+    push('');
+  };
 
   // Drift first: it explains changes that follow.
-  const drifted = plan.changes.filter((c) => c.drift && c.drift.length > 0).sort((a, b) => compareAddresses(a.address, b.address));
+  const drifted = driftedChanges(plan);
   if (drifted.length > 0) {
     push(p.bold('Note: Objects have changed outside of Poolform'), '');
     push('Poolform detected the following changes made outside of Poolform since the last "poolform apply" which may have affected this plan:', '');
-    for (const c of drifted) {
-      const d = driftBlockLines(c)!;
-      for (const [i, cm] of d.comments.entries()) push(i === 0 ? p.bold(`  # ${cm}`) : `  # ${cm}`);
-      for (const l of d.lines) push(formatLine(l, p));
-      push('');
-    }
+    for (const c of drifted) pushBlock(driftBlockLines(c)!);
     push(
       'Unless you have made equivalent changes to your configuration, or ignored the relevant attributes using ignore_changes, the following plan may include actions to undo or respond to these changes.',
       '',
@@ -385,12 +359,7 @@ export function renderPlanText(plan: Plan, opts: TextOptions): string {
       push('');
     }
     push('Poolform will perform the following actions:', '');
-    for (const c of changes) {
-      const b = changeBlockLines(c);
-      for (const [i, cm] of b.comments.entries()) push(i === 0 ? p.bold(`  # ${cm}`) : `  # ${cm}`);
-      for (const l of b.lines) push(formatLine(l, p));
-      push('');
-    }
+    for (const c of changes) pushBlock(changeBlockLines(c));
     push(`${p.bold('Plan:')} ${summaryLine(plan).slice('Plan: '.length)}`);
   }
 

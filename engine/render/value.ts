@@ -3,6 +3,8 @@
 // plan renderer needs the same quoting, key and heredoc rules for its diffs (see diff.ts).
 
 import { Sensitive, Unknown } from '../lang/value.js';
+import { isIdentifier } from '../config/hcl/scanner.js';
+import { numberToString } from '../lang/convert.js';
 
 export const UNKNOWN_TEXT = '(known after apply)';
 export const SENSITIVE_TEXT = '(sensitive value)';
@@ -20,11 +22,9 @@ export interface RenderValueOptions {
   sensitiveText?: string;
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-
 /** An object key as HCL writes it: bare when it is an identifier, quoted otherwise. */
 export function formatKey(k: string): string {
-  return IDENT.test(k) ? k : quoteString(k);
+  return isIdentifier(k) ? k : quoteString(k);
 }
 
 /**
@@ -47,10 +47,6 @@ export function quoteString(s: string): string {
   return out + '"';
 }
 
-export function isMultilineString(v: unknown): v is string {
-  return typeof v === 'string' && v.includes('\n');
-}
-
 /** The lines of a multi-line string as a heredoc shows them (a final newline adds no line). */
 export function heredocLines(s: string): string[] {
   const lines = s.split('\n');
@@ -63,11 +59,6 @@ export function heredocDelimiter(lines: string[]): string {
   let d = 'EOT';
   for (let n = 1; lines.some((l) => l.trim() === d); n++) d = `EOT${n}`;
   return d;
-}
-
-/** True when a shape (unknown or sensitive) marks this whole value. */
-export function shapeIsTrue(shape: unknown): boolean {
-  return shape === true;
 }
 
 /** Descend into a Terraform-style shape; anything that is not a container yields undefined. */
@@ -83,7 +74,7 @@ export function renderScalar(v: unknown): string | undefined {
     case 'string':
       return v.includes('\n') ? undefined : quoteString(v);
     case 'number':
-      return Number.isFinite(v) ? String(v) : quoteString(String(v));
+      return Number.isFinite(v) ? numberToString(v) : quoteString(String(v));
     case 'boolean':
       return v ? 'true' : 'false';
     case 'bigint':
@@ -98,6 +89,7 @@ export function sortedKeys(o: Record<string, unknown>): string[] {
   return Object.keys(o).sort(compareKeys);
 }
 
+/** Order of object keys and output names: by UTF-16 code unit, never by locale. */
 export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

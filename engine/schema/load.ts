@@ -99,7 +99,8 @@ export function resolveLocalRef(node: Record<string, unknown>, root: Record<stri
   return cur;
 }
 
-function asObject(v: unknown): Record<string, unknown> | undefined {
+/** A JSON object node, or undefined for anything else (arrays, booleans, null). */
+export function asObject(v: unknown): Record<string, unknown> | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 

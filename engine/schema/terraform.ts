@@ -8,7 +8,7 @@
 // Mapping: each JSON Schema property becomes an attribute whose `type` is Terraform's cty JSON
 // type notation; properties with x-nesting become `block_types` (nested blocks) instead.
 
-import { resolveLocalRef } from './load.js';
+import { asObject, resolveLocalRef } from './load.js';
 import type { AttributeMeta, ResourceSchema } from './types.js';
 
 export const BUILTIN_SOURCE_PREFIX = 'poolform.dev/builtin/';
@@ -46,13 +46,9 @@ interface TfBlock {
   description_kind: 'plain';
 }
 
-function obj(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
-
 /** The cty type of a JSON Schema node ("dynamic" where JSON Schema leaves the type open). */
 export function ctyType(rawNode: unknown, root: Record<string, unknown>, depth = 0): CtyType {
-  const n0 = obj(rawNode);
+  const n0 = asObject(rawNode);
   if (!n0 || depth > 32) return 'dynamic';
   const node = resolveLocalRef(n0, root);
   let types = Array.isArray(node.type) ? (node.type as string[]) : typeof node.type === 'string' ? [node.type] : [];
@@ -80,7 +76,7 @@ export function ctyType(rawNode: unknown, root: Record<string, unknown>, depth =
     case 'array':
       return [node.uniqueItems === true ? 'set' : 'list', ctyType(node.items, root, depth + 1)];
     case 'object': {
-      const props = obj(node.properties);
+      const props = asObject(node.properties);
       if (props) {
         const attrs: Record<string, CtyType> = {};
         for (const [k, v] of Object.entries(props)) attrs[k] = ctyType(v, root, depth + 1);
@@ -89,7 +85,7 @@ export function ctyType(rawNode: unknown, root: Record<string, unknown>, depth =
         return optional.length > 0 ? ['object', attrs, optional] : ['object', attrs];
       }
       const ap = node.additionalProperties;
-      return ['map', obj(ap) ? ctyType(ap, root, depth + 1) : 'dynamic'];
+      return ['map', asObject(ap) ? ctyType(ap, root, depth + 1) : 'dynamic'];
     }
     default:
       return 'dynamic';
@@ -110,12 +106,12 @@ function attribute(meta: AttributeMeta, node: unknown, root: Record<string, unkn
 
 /** The properties node of the object a (possibly array-of-object) node describes. */
 function propertiesOf(rawNode: unknown, root: Record<string, unknown>): Record<string, unknown> {
-  const n0 = obj(rawNode);
+  const n0 = asObject(rawNode);
   if (!n0) return {};
   let node = resolveLocalRef(n0, root);
-  const items = obj(node.items);
+  const items = asObject(node.items);
   if (items) node = resolveLocalRef(items, root);
-  return obj(node.properties) ?? {};
+  return asObject(node.properties) ?? {};
 }
 
 function block(attrs: Record<string, AttributeMeta>, props: Record<string, unknown>, root: Record<string, unknown>, description?: string): TfBlock {
@@ -140,7 +136,7 @@ function block(attrs: Record<string, AttributeMeta>, props: Record<string, unkno
 
 function schemaBlock(s: ResourceSchema): { version: 0; block: TfBlock } {
   const root = s.jsonSchema;
-  return { version: 0, block: block(s.attributes, obj(root.properties) ?? {}, root, s.description) };
+  return { version: 0, block: block(s.attributes, asObject(root.properties) ?? {}, root, s.description) };
 }
 
 /** `terraform providers schema -json` for the given providers. */

@@ -6,7 +6,8 @@
 //     holding one are dropped from the copy ajv sees, and errors at or under a list element
 //     holding one are discarded;
 //   - null means "not set" (as in HCL), so null-valued keys are dropped too;
-//   - runtime Unknown and Sensitive wrappers are tolerated (checked as unknown / as their value);
+//   - runtime Unknown and Sensitive wrappers are accepted as they are (checked as unknown / as
+//     their value), so evaluated instance values need no conversion to JSON first;
 //   - computed-only attributes set by the user are reported as such;
 //   - ajv's errors become short human messages with nearest-name suggestions.
 
@@ -16,6 +17,7 @@ import { Sensitive, Unknown } from '../lang/value.js';
 import { UNKNOWN_MARK } from '../provider.js';
 import { schemaAjv } from './load.js';
 import type { AttributeMeta, ResourceSchema } from './types.js';
+import { isIdentifier } from '../config/hcl/scanner.js';
 
 export interface SchemaError {
   /**
@@ -31,6 +33,11 @@ export interface SchemaError {
 export type Validator = (value: Record<string, unknown>) => SchemaError[];
 
 const cache = new WeakMap<ResourceSchema, Validator>();
+
+/** A Sensitive wrapper's content; anything else as it is. */
+function unwrap(v: unknown): unknown {
+  return v instanceof Sensitive ? v.value : v;
+}
 
 /** An unknown value: the JSON placeholder, or (tolerated too) a runtime Unknown. */
 function isPlaceholder(v: unknown): boolean {
@@ -79,7 +86,7 @@ function prepare(v: unknown, pointer: string, prep: Prepared): unknown {
   let copy: Record<string, unknown> | undefined;
   for (const k in obj) {
     const el = obj[k];
-    let n = el instanceof Sensitive ? el.value : el;
+    let n = unwrap(el);
     let drop = false;
     if (n === null || n === undefined) drop = true;
     else if (typeof n === 'object') {
@@ -131,15 +138,13 @@ function toPath(pointer: string, data: unknown): (string | number)[] {
   return out;
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-
 /** A path as the user would write it: settings.mtu, members[0], tags["a b"]. */
 export function renderPath(path: (string | number)[]): string {
   let s = '';
   for (const seg of path) {
     if (typeof seg === 'number') s += `[${seg}]`;
     else if (s === '') s = seg;
-    else s += IDENT.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`;
+    else s += isIdentifier(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`;
   }
   return s;
 }
@@ -212,7 +217,7 @@ function checkComputed(
 ): void {
   for (const name in attrs) {
     const meta = attrs[name];
-    const v = obj[name];
+    const v = unwrap(obj[name]);
     if (v === undefined || v === null || isPlaceholder(v)) continue;
     if (meta.computed && !meta.optional) {
       (found.suppressed ??= new Set()).add(`${pointer}/${escapePointer(name)}`);
@@ -222,7 +227,7 @@ function checkComputed(
     if (!meta.nested) continue;
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
-        const el = v[i];
+        const el = unwrap(v[i]);
         if (el !== null && typeof el === 'object' && !Array.isArray(el) && !isPlaceholder(el)) {
           checkComputed(meta.nested, el as Record<string, unknown>, [...path, name, i], `${pointer}/${escapePointer(name)}/${i}`, out, found);
         }

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { STATE_FORMAT_VERSION, type State } from './types.js';
+import { compareAddresses } from './address-order.js';
+import { isIdentifier } from '../config/hcl/scanner.js';
 
 /** A state problem fit to show a user as is (the CLI prints `.message`). */
 export class StateError extends Error {
@@ -15,11 +17,6 @@ export class StateError extends Error {
     super(message);
     this.name = 'StateError';
   }
-}
-
-/** Address order for the resources array: by UTF-16 code unit, so it never depends on locale. */
-export function compareAddress(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Schema of one resource instance; shared with the journal's `put` entries. */
@@ -83,7 +80,7 @@ function pointerToPath(pointer: string): string {
   for (const raw of pointer.slice(1).split('/')) {
     const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     if (/^\d+$/.test(part)) out += `[${part}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(part)) out += out === '' ? part : `.${part}`;
+    else if (isIdentifier(part)) out += out === '' ? part : `.${part}`;
     else out += `[${JSON.stringify(part)}]`;
   }
   return out;
@@ -376,16 +373,20 @@ export function validateState(data: unknown, file: string, ourVersion?: string):
   return state;
 }
 
-/** Reads and validates a state file; undefined if it does not exist. */
-export function readStateFile(path: string, ourVersion: string): State | undefined {
-  let text: string;
+/** A file's text; undefined if it does not exist, a StateError if it cannot be read. */
+export function readTextIfExists(path: string): string | undefined {
   try {
-    text = fs.readFileSync(path, 'utf8');
+    return fs.readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StateError(`cannot read ${path}: ${(err as Error).message}`);
   }
-  return validateState(parseJsonText(text, path), path, ourVersion);
+}
+
+/** Reads and validates a state file; undefined if it does not exist. */
+export function readStateFile(path: string, ourVersion: string): State | undefined {
+  const text = readTextIfExists(path);
+  return text === undefined ? undefined : validateState(parseJsonText(text, path), path, ourVersion);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,13 +400,13 @@ export function readStateFile(path: string, ourVersion: string): State | undefin
 export function serializeState(state: State): string {
   let resources = state.resources;
   for (let i = 1; i < resources.length; i++) {
-    if (compareAddress(resources[i - 1].address, resources[i].address) > 0) {
-      resources = resources.slice().sort((a, b) => compareAddress(a.address, b.address));
+    if (compareAddresses(resources[i - 1].address, resources[i].address) > 0) {
+      resources = resources.slice().sort((a, b) => compareAddresses(a.address, b.address));
       break;
     }
   }
   const outputs: State['outputs'] = {};
-  for (const k of Object.keys(state.outputs).sort(compareAddress)) outputs[k] = state.outputs[k];
+  for (const k of Object.keys(state.outputs).sort()) outputs[k] = state.outputs[k];
   const { format_version, poolform_version, serial, lineage, resources: _r, outputs: _o, ...extra } = state;
   const head = JSON.stringify({ format_version, poolform_version, serial, lineage, ...extra, outputs }, null, 2);
   if (resources.length === 0) return head.slice(0, -2) + ',\n  "resources": []\n}\n';

@@ -12,11 +12,12 @@ import {
   OUTPUTS_SCHEMA,
   RESOURCE_INSTANCE_SCHEMA,
   StateError,
-  compareAddress,
   describeSchemaErrors,
   fsyncDir,
+  readTextIfExists,
   sharedAjv,
 } from './file.js';
+import { compareAddresses } from './address-order.js';
 
 export const JOURNAL_FORMAT_VERSION = 1;
 
@@ -97,7 +98,7 @@ class Folder {
   state(): State {
     if (this.cached) return this.cached;
     const resources = Array.from(this.resources.values());
-    resources.sort((a, b) => compareAddress(a.address, b.address));
+    resources.sort((a, b) => compareAddresses(a.address, b.address));
     this.cached = { ...this.base, resources, outputs: this.outputs };
     return this.cached;
   }
@@ -116,13 +117,8 @@ export interface JournalContents {
 
 /** Reads a journal file; undefined if there is none. Throws StateError when it is damaged. */
 export function readJournalFile(path: string): JournalContents | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StateError(`cannot read ${path}: ${(err as Error).message}`);
-  }
+  const text = readTextIfExists(path);
+  if (text === undefined) return undefined;
   const lines = text.split('\n');
   // A complete file ends with "\n", leaving one empty string last.
   if (lines[lines.length - 1] === '') lines.pop();

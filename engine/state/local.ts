@@ -2,17 +2,14 @@
 // .journal (an apply in progress) and .lock files next to it. Ties file.ts, journal.ts and
 // lock.ts together behind the StateBackend contract.
 
-import * as fs from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { poolformVersion } from '../version.js';
 import type { Journal, LockInfo, State, StateBackend } from './types.js';
 import { readStateFile, writeStateFile } from './file.js';
 import { FileJournal, readJournalFile, removeJournalFile, replayJournal, type JournalContents } from './journal.js';
-import { LockError, acquireLock, forceReleaseLock, readLock, releaseLock } from './lock.js';
+import { acquireLock, forceReleaseLock, lockHolder, releaseLock } from './lock.js';
 
 export const STATE_FILE_NAME = 'poolform.state.json';
-
-export { poolformVersion };
 
 export interface LocalBackendOptions {
   /** This poolform's version (default: from package.json): stamped on writes, checked on reads. */
@@ -119,10 +116,6 @@ export class LocalBackend implements StateBackend {
   }
 
   async lockHolder(): Promise<LockInfo | undefined> {
-    const h = readLock(this.lockPath);
-    if (h === 'unreadable') {
-      throw new LockError(`the lock file ${this.lockPath} cannot be read; if no poolform is running, delete it`);
-    }
-    return h;
+    return lockHolder(this.lockPath);
   }
 }

@@ -186,13 +186,19 @@ export function releaseLock(lockPath: string, statePath: string, id: string): vo
   fsyncDir(dirname(lockPath));
 }
 
-/** Removes the lock whose ID is `id`, whoever holds it (`poolform force-unlock`). */
-export function forceReleaseLock(lockPath: string, statePath: string, id: string): void {
+/** The current holder (undefined when unlocked); a damaged lock file is a LockError. */
+export function lockHolder(lockPath: string): LockInfo | undefined {
   const holder = readLock(lockPath);
-  if (holder === undefined) throw new LockError(`${statePath} is not locked: there is nothing to unlock`);
   if (holder === 'unreadable') {
     throw new LockError(`the lock file ${lockPath} cannot be read; if no poolform is running, delete it`);
   }
+  return holder;
+}
+
+/** Removes the lock whose ID is `id`, whoever holds it (`poolform force-unlock`). */
+export function forceReleaseLock(lockPath: string, statePath: string, id: string): void {
+  const holder = lockHolder(lockPath);
+  if (holder === undefined) throw new LockError(`${statePath} is not locked: there is nothing to unlock`);
   if (holder.id !== id) {
     throw new LockError(
       `the lock on ${statePath} has ID ${holder.id} (held by ${holder.who}, pid ${holder.pid}, for "${holder.operation}"), ` +

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { nearestName } from '../diagnostics.js';
 import { STATE_FORMAT_VERSION, type ResourceInstanceState, type State } from './types.js';
-import { StateError, compareAddress } from './file.js';
+import { StateError } from './file.js';
+import { compareAddresses } from './address-order.js';
 
 /** A new, never-written state. Serial 0: the first state written has serial 1. */
 export function emptyState(version: string): State {
@@ -203,7 +204,7 @@ export function putResource(state: State, resource: ResourceInstanceState): Stat
   let sorted = true;
   for (let i = 0; i < list.length; i++) {
     if (list[i].address === resource.address) existing = i;
-    if (i > 0 && compareAddress(list[i - 1].address, list[i].address) > 0) sorted = false;
+    if (i > 0 && compareAddresses(list[i - 1].address, list[i].address) > 0) sorted = false;
   }
   const next = list.slice();
   if (existing >= 0) {
@@ -213,13 +214,13 @@ export function putResource(state: State, resource: ResourceInstanceState): Stat
     let hi = next.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareAddress(next[mid].address, resource.address) < 0) lo = mid + 1;
+      if (compareAddresses(next[mid].address, resource.address) < 0) lo = mid + 1;
       else hi = mid;
     }
     next.splice(lo, 0, resource);
   } else {
     next.push(resource);
-    next.sort((a, b) => compareAddress(a.address, b.address));
+    next.sort((a, b) => compareAddresses(a.address, b.address));
   }
   return { ...state, resources: next };
 }
@@ -272,7 +273,7 @@ export function listAddresses(state: State, filter?: string | string[]): string[
       if (p ? pats.some((q) => matches(p, q, true)) : filters.includes(r.address)) out.push(r.address);
     }
   }
-  return out.sort(compareAddress);
+  return out.sort(compareAddresses);
 }
 
 /**
@@ -374,7 +375,7 @@ export function moveResource(state: State, from: string, to: string): MoveResult
     if (addr === undefined && !changed) return r;
     return { ...r, address: addr ?? r.address, dependencies: deps };
   });
-  resources.sort((a, b) => compareAddress(a.address, b.address));
-  moved.sort((a, b) => compareAddress(a.from, b.from));
+  resources.sort((a, b) => compareAddresses(a.address, b.address));
+  moved.sort((a, b) => compareAddresses(a.from, b.from));
   return { state: { ...state, resources }, moved };
 }

@@ -20,7 +20,6 @@ export interface ResourceInstanceState {
   tainted?: boolean;
   /** The last platform task that touched it (for audits of the journal). */
   task?: string;
-  /** Hash of the provider-observed attributes at the time of the last plan/apply. */
 }
 
 export interface OutputState {

@@ -32,9 +32,9 @@ test('topoOrder puts dependencies first and keeps insertion order for ties', () 
   assert.equal(d.hasNode('nope'), false);
 });
 
-test('addEdge is addDependency: from depends on to; edges create missing nodes', () => {
+test('addDependency: the first depends on the second; edges create missing nodes', () => {
   const d = new Dag();
-  d.addEdge('b', 'a', at(3, 7));
+  d.addDependency('b', 'a', at(3, 7));
   assert.deepEqual(d.nodes(), ['b', 'a']);
   assert.equal(d.hasDependency('b', 'a'), true);
   assert.equal(d.hasDependency('a', 'b'), false);

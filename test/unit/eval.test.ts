@@ -5,13 +5,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseExpression, parseTemplate } from '../../engine/config/hcl/parser.js';
+import { parseTemplate } from '../../engine/config/hcl/parser.js';
 import type { Expr, TemplateExpr } from '../../engine/config/hcl/ast.js';
 import { Diagnostics, type Range } from '../../engine/diagnostics.js';
 import { evaluate, evaluateTemplate, makeFunctionContext, references } from '../../engine/lang/eval.js';
 import { childScope, valuesScope, NO_FUNCTION_CONTEXT, type EvalScope } from '../../engine/lang/scope.js';
 import { FunctionError, type FunctionDef } from '../../engine/lang/functions/types.js';
 import { Sensitive, UNKNOWN, Unknown, isUnknown, type Value } from '../../engine/lang/value.js';
+import { assertNoDiagnostics, onlyError, parseClean, type OneError } from './lang-harness.js';
 
 // ------------------------------------------------------------------------------ fixtures
 
@@ -112,12 +113,7 @@ const ROOTS: Record<string, Value> = {
 };
 const SCOPE = scopeWith(ROOTS);
 
-function parse(src: string): Expr {
-  const d = new Diagnostics();
-  const e = parseExpression(src, 'test.hcl', d);
-  assert.deepEqual(d.list, [], `parse errors in ${src}`);
-  return e;
-}
+const parse = (src: string): Expr => parseClean(src, 'test.hcl');
 
 function ev(src: string, scope: EvalScope = SCOPE): { value: Value; diags: Diagnostics } {
   const diags = new Diagnostics();
@@ -128,22 +124,14 @@ function ev(src: string, scope: EvalScope = SCOPE): { value: Value; diags: Diagn
 /** Evaluate expecting no diagnostics. */
 function val(src: string, scope: EvalScope = SCOPE): Value {
   const { value, diags } = ev(src, scope);
-  assert.deepEqual(
-    diags.list.map((d) => `${d.summary}: ${d.detail}`),
-    [],
-    `unexpected diagnostics for ${src}`,
-  );
+  assertNoDiagnostics(diags, src);
   return value;
 }
 
 /** Evaluate expecting exactly one error; returns it with the source text its range covers. */
-function err(src: string, scope: EvalScope = SCOPE): { summary: string; detail: string; text: string; suggestion?: string; value: Value } {
+function err(src: string, scope: EvalScope = SCOPE): OneError & { value: Value } {
   const { value, diags } = ev(src, scope);
-  assert.equal(diags.list.length, 1, `expected one diagnostic for ${src}, got ${JSON.stringify(diags.list.map((d) => d.summary))}`);
-  const d = diags.list[0];
-  assert.equal(d.severity, 'error');
-  assert.ok(d.range, 'diagnostic has a range');
-  return { summary: d.summary, detail: d.detail ?? '', text: src.slice(d.range.start.byte, d.range.end.byte), suggestion: d.suggestion, value };
+  return { ...onlyError(diags, src), value };
 }
 
 // Hand-built AST nodes for parser-independent tests.
@@ -709,12 +697,15 @@ test('function calls: thrown errors become diagnostics at the argument or the ca
   assert.match(e.detail, /kaboom/);
 });
 
-test('function calls: unknown arguments skip the call unless allowUnknown', () => {
+test('function calls: an unknown argument skips the call unless allowUnknown; unknowns inside collections reach it', () => {
   calls.length = 0;
   assert.equal(val('record(var.later)'), UNKNOWN);
-  assert.equal(val('record([1, var.later])'), UNKNOWN);
-  assert.equal(val('record({a = {b = var.later}})'), UNKNOWN);
   assert.deepEqual(calls, []);
+  // As in Terraform: length() of a list of unknowns is known (count = length(vm[*].id) works).
+  assert.equal(val('length([var.later, var.later])'), 2);
+  assert.deepEqual(val('record([1, var.later])'), [1, UNKNOWN]);
+  assert.deepEqual(val('record({a = {b = var.later}})'), { a: { b: UNKNOWN } });
+  assert.deepEqual(calls, ['[1,{"(known after apply)":true}]', '{"a":{"b":{"(known after apply)":true}}}']);
   assert.equal(val('isknown(var.later)'), false);
   assert.equal(val('isknown(1)'), true);
   assert.equal(val('max(var.later...)'), UNKNOWN);
@@ -799,4 +790,77 @@ test('references: roots with literal steps, excluding iteration variables', () =
   const src = 'upper(var.name)';
   const [ref] = references(parse(src));
   assert.equal(src.slice(ref.range.start.byte, ref.range.end.byte), 'var.name');
+});
+
+test('references: names bound outside (a dynamic block iterator) are skipped; results append to `out`', () => {
+  const out = references(parse('[for x in each.value : x + iter.key + other.key]'), new Set(['iter']));
+  assert.deepEqual(
+    out.map((r) => r.root),
+    ['each', 'other'],
+  );
+  assert.equal(references(parse('local.a'), undefined, out), out);
+  assert.deepEqual(
+    out.map((r) => r.root),
+    ['each', 'other', 'local'],
+  );
+  assert.deepEqual(references(undefined), []);
+  // a for's variables are bound only inside it
+  assert.deepEqual(
+    references(parse('concat([for x in x.list : x], [x])')).map((r) => r.root),
+    ['x', 'x'],
+  );
+});
+
+// ------------------------------------------------------------------------------ try and can
+
+test('try and can: the first argument that evaluates without errors, or whether one does', () => {
+  assert.equal(val('try(var.obj.nope, var.name)'), 'web');
+  assert.equal(val('try(var.name, var.obj.nope)'), 'web');
+  assert.equal(val('try(tonumber("abc"), 5)'), 5);
+  assert.equal(val('core::try(var.obj.nope, 2)'), 2);
+  assert.equal(val('can(var.obj.nope)'), false);
+  assert.equal(val('can(var.obj.id)'), true);
+  assert.equal(val('can(1 + "x")'), false);
+  assert.equal(val('[for v in var.vms : try(v.missing, v.id)][1]'), 'vm2');
+});
+
+test('try and can: reading an unknown value gives unknown, since it might still fail', () => {
+  assert.equal(val('try(var.later.x, 1)'), UNKNOWN);
+  assert.equal(val('try(var.partial, 1)'), UNKNOWN);
+  const c = val('can(var.later.x)');
+  assert.ok(c instanceof Unknown && c.type === 'bool');
+  assert.equal(val('try(var.partial[0], 1)'), 'a');
+});
+
+test('try and can: errors', () => {
+  let e = err('try(var.obj.nope, var.obj.nix)');
+  assert.equal(e.summary, 'Error in function call');
+  assert.equal(
+    e.detail,
+    'Call to function "try" failed: no expression succeeded:\n' +
+      '- Unsupported attribute (at test.hcl:1,13-17)\n  This object does not have an attribute named "nope".\n' +
+      '- Unsupported attribute (at test.hcl:1,27-30)\n  This object does not have an attribute named "nix".\n' +
+      '\nAt least one expression must produce a successful result.',
+  );
+  assert.equal(e.text, 'try(var.obj.nope, var.obj.nix)');
+  // undeclared names are static errors, not something try() can catch
+  e = err('try(var.undeclared, 1)');
+  assert.equal(e.summary, 'Reference to undeclared input variable');
+  assert.equal(e.text, 'var.undeclared');
+  e = err('try()');
+  assert.equal(e.detail, 'Call to function "try" failed: at least one argument is required.');
+  e = err('can(1, 2)');
+  assert.equal(e.summary, 'Too many function arguments');
+  e = err('can()');
+  assert.equal(e.summary, 'Not enough function arguments');
+  assert.match(e.detail, /"expression"/);
+  e = err('tyr(1)');
+  assert.equal(e.suggestion, 'try');
+});
+
+test('strings "1" and "0" convert to bool, as cty converts them', () => {
+  assert.equal(val('!"1"'), false);
+  assert.equal(val('"0" ? 1 : 2'), 2);
+  assert.equal(val('not("1")'), false);
+  assert.deepEqual(val('[for n in [1, 2] : n if "1"]'), [1, 2]);
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { Unknown } from '../../engine/lang/value.js';
-import { call, failed, invalid, runCases } from './functions-harness.js';
+import { call, callUnknown, failed, invalid, runCases } from './functions-harness.js';
 import type { Case } from './functions-harness.js';
 
 const LONG = 'a very long string a very long string a very long string a very long string a very long string';
@@ -109,8 +109,6 @@ test('base64gzip output inflates back to the input', () => {
 
 test('jsonencode and yamlencode of a value with an unknown inside are unknown strings', () => {
   for (const fn of ['jsonencode', 'yamlencode']) {
-    const r = call(fn, [{ a: [1, new Unknown('number')] }]);
-    assert.ok(r instanceof Unknown, fn);
-    assert.equal(r.type, 'string');
+    callUnknown(fn, [{ a: [1, new Unknown('number')] }], 'string');
   }
 });

@@ -3,10 +3,10 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { call, failed, invalid, makeContext, runCases } from './functions-harness.js';
+import { call, failed, invalid, makeContext, makeFixtureTree, runCases } from './functions-harness.js';
 import type { Case } from './functions-harness.js';
 import type { FunctionContext } from '../../engine/lang/functions/types.js';
 
@@ -14,16 +14,7 @@ let dir = '';
 let ctx: FunctionContext;
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'poolform-fn-fs-'));
-  mkdirSync(join(dir, 'fs/sub/deep'), { recursive: true });
-  mkdirSync(join(dir, 'fs/.hidden'), { recursive: true });
-  writeFileSync(join(dir, 'fs/a.txt'), 'hi\n');
-  writeFileSync(join(dir, 'fs/sub/b.txt'), 'x\n');
-  writeFileSync(join(dir, 'fs/sub/x[1].txt'), 'q\n');
-  writeFileSync(join(dir, 'fs/sub/deep/c.md'), 'y\n');
-  writeFileSync(join(dir, 'fs/.hidden/h.txt'), 'z\n');
-  writeFileSync(join(dir, 'fs/bin.dat'), Buffer.from([0xff, 0xfe]));
-  writeFileSync(join(dir, 'fs/t.tpl'), 'Hello ${name}\n');
+  dir = makeFixtureTree('poolform-fn-fs-');
   ctx = makeContext(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,10 +3,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FUNCTIONS, describeFunctionError } from '../../engine/lang/functions/index.js';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FUNCTIONS } from '../../engine/lang/functions/index.js';
+import { describeFunctionError } from '../../engine/lang/eval.js';
 import { FunctionError } from '../../engine/lang/functions/types.js';
 import type { FunctionContext } from '../../engine/lang/functions/types.js';
-import type { Value, ValueObject } from '../../engine/lang/value.js';
+import { Unknown, type TypeHint, type Value, type ValueObject } from '../../engine/lang/value.js';
 
 /** A stand-in renderer: replaces ${name} with the variable's string form. */
 export function makeContext(baseDir: string): FunctionContext {
@@ -19,10 +23,33 @@ export function makeContext(baseDir: string): FunctionContext {
 
 export const defaultContext = makeContext(process.cwd());
 
+/** A fresh temporary directory holding the `fs/` tree the filesystem tests read; the caller removes it. */
+export function makeFixtureTree(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(dir, 'fs/sub/deep'), { recursive: true });
+  mkdirSync(join(dir, 'fs/.hidden'), { recursive: true });
+  writeFileSync(join(dir, 'fs/a.txt'), 'hi\n');
+  writeFileSync(join(dir, 'fs/sub/b.txt'), 'x\n');
+  writeFileSync(join(dir, 'fs/sub/x[1].txt'), 'q\n');
+  writeFileSync(join(dir, 'fs/sub/deep/c.md'), 'y\n');
+  writeFileSync(join(dir, 'fs/.hidden/h.txt'), 'z\n');
+  writeFileSync(join(dir, 'fs/bin.dat'), Buffer.from([0xff, 0xfe]));
+  writeFileSync(join(dir, 'fs/t.tpl'), 'Hello ${name}\n');
+  return dir;
+}
+
 export function call(name: string, args: Value[], ctx: FunctionContext = defaultContext): Value {
   const def = FUNCTIONS[name];
   assert.ok(def, `function ${name} exists`);
   return def.impl(args, ctx);
+}
+
+/** Call a function that must give an unknown value, of type `type` when one is given. */
+export function callUnknown(name: string, args: Value[], type?: TypeHint): Unknown {
+  const r = call(name, args);
+  assert.ok(r instanceof Unknown, `${name} gives an unknown, not ${JSON.stringify(r)}`);
+  if (type !== undefined) assert.equal(r.type, type, name);
+  return r;
 }
 
 /** Terraform's full error detail; `arg` is the argument blamed, null for a failure of the call. */

@@ -4,11 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Value } from '../../engine/lang/value.js';
-import { call, makeContext } from './functions-harness.js';
+import { call, makeContext, makeFixtureTree } from './functions-harness.js';
 
 type Call = [name: string, ...args: Value[]];
 
@@ -83,6 +82,8 @@ const CALLS: Call[] = [
   ['pow', 2, 10],
   ['signum', -3],
   ['tobool', 'true'],
+  ['tobool', '1'],
+  ['alltrue', ['1', true]],
   ['tonumber', '1.5e3'],
   ['tostring', 1.5],
   ['tolist', ['a', 1]],
@@ -150,6 +151,8 @@ const CALLS: Call[] = [
   ['replace', 'a.b.c', '.', '-'],
   ['replace', 'x1y22z', '/\\d+/', '<$0>'],
   ['tolist', [[1], ['a']]],
+  ['tolist', [[1, true], ['a']]],
+  ['tomap', { a: [1], b: ['x', true] }],
   ['toset', ['b', 'a', 'b']],
   ['setunion', [1], ['a', true]],
   ['jsonencode', { 'é': '\u0000\b\f', z: [0.5, -0] }],
@@ -193,14 +196,8 @@ function terraformAvailable(): boolean {
 }
 
 test('built-in functions agree with terraform', { skip: !terraformAvailable() && 'terraform is not on PATH' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'poolform-fn-oracle-'));
+  const dir = makeFixtureTree('poolform-fn-oracle-');
   try {
-    mkdirSync(join(dir, 'fs/sub/deep'), { recursive: true });
-    writeFileSync(join(dir, 'fs/a.txt'), 'hi\n');
-    writeFileSync(join(dir, 'fs/sub/b.txt'), 'x\n');
-    writeFileSync(join(dir, 'fs/sub/deep/c.md'), 'y\n');
-    writeFileSync(join(dir, 'fs/bin.dat'), Buffer.from([0xff, 0xfe]));
-    writeFileSync(join(dir, 'fs/t.tpl'), 'Hello ${name}\n');
     writeFileSync(join(dir, 'main.tf'), CALLS.map(([fn, ...args], i) => `output "o${i}" {\n  value = ${fn}(${args.map(hcl).join(', ')})\n}\n`).join(''));
     const env = { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_INPUT: '0' };
     const run = (...args: string[]) => {

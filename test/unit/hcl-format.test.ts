@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatHCL } from '../../engine/config/hcl/format.js';
+import { fuzzSources } from '../fixtures/hcl/fuzz.js';
 
 function fmt(src: string): string {
   const r = formatHCL(src, 'test.hcl');
@@ -159,4 +160,17 @@ test('already formatted text is returned as is', () => {
     '}',
   );
   assert.equal(fmt(src), src);
+});
+
+test('whatever parses, formats to text that parses and formats to itself', () => {
+  let formatted = 0;
+  for (const src of fuzzSources(2000)) {
+    const r = formatHCL(src, 'fuzz.hcl');
+    if (r.diags.hasErrors) continue;
+    formatted++;
+    const again = formatHCL(r.output, 'fuzz.hcl');
+    assert.deepEqual(again.diags.list, [], `${JSON.stringify(src)} formatted as ${JSON.stringify(r.output)}`);
+    assert.equal(again.output, r.output, `${JSON.stringify(src)}: not idempotent`);
+  }
+  assert.ok(formatted > 200, `only ${formatted} of 2000 inputs parsed`);
 });

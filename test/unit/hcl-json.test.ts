@@ -167,6 +167,8 @@ test('JSON: schema errors name the property and suggest the nearest name', () =>
   const d = new Diagnostics();
   bodyContent(body, ROOT, d);
   assert.deepEqual(errs(d), ['Unsupported argument @1:2 ~resource', 'Incorrect JSON value type @1:36']);
+  // the renderer adds "Did you mean `resource`?" from the suggestion field: the text must not
+  assert.doesNotMatch(d.list[0].detail!, /did you mean|resource\b/i);
 });
 
 test('JSON: syntax errors are reported with their position', () => {
@@ -193,9 +195,12 @@ test('JSON: syntax errors are reported with their position', () => {
 test('JSON: template errors inside strings are reported', () => {
   const d = new Diagnostics();
   const f = parseHCLJSON('{"a": "${"}', 'bad.hcl.json', d);
+  assert.deepEqual(errs(d), [], 'the JSON itself is valid');
   justAttributes(f.body, d);
   assert.equal(d.hasErrors, true);
   assert.equal(d.list[0].range!.start.line, 1);
+  // the string's content starts at column 8, so the missing expression after `${` is at 10
+  assert.deepEqual(errs(d), ['Missing expression @1:10']);
 });
 
 // -------------------------------------------------------------------- content (native)
@@ -229,6 +234,9 @@ test('native: unknown names get the nearest valid name', () => {
   ]);
   assert.match(d.list[1].detail!, /Did you mean to define a block of type "network"\?/);
   assert.match(d.list[3].detail!, /Did you mean to define argument "cpus"\?/);
+  // name suggestions travel only in the suggestion field (the renderer words them)
+  assert.doesNotMatch(d.list[0].detail!, /did you mean|\bmemory\b/i);
+  assert.doesNotMatch(d.list[2].detail!, /did you mean|\bdisk\b/i);
 });
 
 test('native: missing required argument points at the block body', () => {

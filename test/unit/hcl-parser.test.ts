@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { parseExpression, parseHCL, parseTemplate } from '../../engine/config/hcl/parser.js';
 import type { Attribute, Expr, File, TemplateExpr, TemplatePart } from '../../engine/config/hcl/ast.js';
 import { Diagnostics, type Range } from '../../engine/diagnostics.js';
+import { fuzzSources } from '../fixtures/hcl/fuzz.js';
 
 // ------------------------------------------------------------------------------ helpers
 
@@ -467,6 +468,16 @@ test('block errors: bad header, single-line rules, stray braces, newline after b
   assert.deepEqual(errors('b "${x}" {}\n'), ['Invalid string literal @1:3']);
 });
 
+test('an unclosed block is reported, unless a string or comment ran to the end of the file', () => {
+  // terraform reports both of these too
+  assert.deepEqual(errors('a {\n  x = "%{ if y }z"\n'), ['Unclosed configuration block @1:3', 'Unterminated template directive @2:8']);
+  assert.deepEqual(errors('a {\n  x = [\n'), ['Unclosed configuration block @1:3', 'Missing expression @3:1']);
+  // the string or comment swallowed the closing brace: it is the one error
+  assert.deepEqual(errors('a {\n  x = "abc'), ['Unterminated template string @2:7']);
+  assert.deepEqual(errors('a {\n  x = <<EOT\n}\n'), ['Unterminated template string @2:7']);
+  assert.deepEqual(errors('a {\n  /* x\n}\n'), ['Unterminated comment @2:3']);
+});
+
 test('expression errors: for, splat, legacy index, directives, parentheses', () => {
   assert.deepEqual(errors('a = [for x xs : x]\n'), ["Invalid 'for' expression @1:12"]);
   assert.deepEqual(errors('a = {for k, v in m : k v}\n'), ["Invalid 'for' expression @1:24"]);
@@ -484,22 +495,32 @@ test('expression errors: for, splat, legacy index, directives, parentheses', () 
 });
 
 test('never throws, whatever the input', () => {
-  const alphabet = ['a', '=', '"', '{', '}', '[', ']', '(', ')', '$', '%', '~', '<<EOT\n', 'EOT', '\n', ' ', '1', '.', '*', ',', ':', '?', '#', '/*', '\\', "'", 'for', 'in', 'if', '=>', '...', '-', '!'];
-  let seed = 12345;
-  const rnd = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
+  /** Every diagnostic points into `src`: a range of this file, start before end, within the text. */
+  const checkRanges = (d: Diagnostics, file: string, src: string): void => {
+    for (const x of d.list) {
+      const r = x.range;
+      const where = `${JSON.stringify(src)}: ${x.summary} ${JSON.stringify(r)}`;
+      assert.ok(r && r.start.line >= 1 && r.start.col >= 1, where);
+      assert.equal(r.file, file, where);
+      assert.ok(r.start.byte >= 0 && r.start.byte <= r.end.byte && r.end.byte <= src.length, where);
+      assert.ok(r.start.line < r.end.line || (r.start.line === r.end.line && r.start.col <= r.end.col), where);
+    }
   };
-  for (let i = 0; i < 2000; i++) {
-    let src = '';
-    const len = rnd(40);
-    for (let j = 0; j < len; j++) src += alphabet[rnd(alphabet.length)];
+  let rejected = 0;
+  for (const src of fuzzSources(2000)) {
     const d = new Diagnostics();
+    const de = new Diagnostics();
+    const dt = new Diagnostics();
     assert.doesNotThrow(() => parseHCL(src, 'fuzz.hcl', d), JSON.stringify(src));
-    assert.doesNotThrow(() => parseExpression(src, 'fuzz', new Diagnostics()), JSON.stringify(src));
-    assert.doesNotThrow(() => parseTemplate(src, 'fuzz', new Diagnostics()), JSON.stringify(src));
-    for (const x of d.list) assert.ok(x.range && x.range.start.line >= 1 && x.range.start.col >= 1, JSON.stringify(src));
+    assert.doesNotThrow(() => parseExpression(src, 'fuzz', de), JSON.stringify(src));
+    assert.doesNotThrow(() => parseTemplate(src, 'fuzz', dt), JSON.stringify(src));
+    checkRanges(d, 'fuzz.hcl', src);
+    checkRanges(de, 'fuzz', src);
+    checkRanges(dt, 'fuzz', src);
+    if (d.hasErrors) rejected++;
   }
+  // The alphabet makes mostly broken input, so the error paths above were really exercised.
+  assert.ok(rejected > 1000, `only ${rejected} of 2000 inputs were rejected`);
 });
 
 test('a large file parses into the expected number of blocks', () => {
@@ -512,4 +533,10 @@ test('a large file parses into the expected number of blocks', () => {
   assert.equal(last.labels[1], 'vm_1999');
   assert.equal(last.range.start.line, 1999 * 5 + 1);
   assert.equal(at(last.body.attributes[2].expr.range), `${1999 * 5 + 4}:16-${1999 * 5 + 4}:41`);
+});
+
+test('isIdentifier accepts exactly what the scanner reads as one name', async () => {
+  const { isIdentifier } = await import('../../engine/config/hcl/scanner.js');
+  for (const s of ['a', '_x', 'pool-1', 'vlan_20', 'größe', 'x9']) assert.equal(isIdentifier(s), true, s);
+  for (const s of ['', '1a', '-a', 'a.b', 'a b', 'a"']) assert.equal(isIdentifier(s), false, s);
 });

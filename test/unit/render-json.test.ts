@@ -3,9 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AttributeChange, Plan, ResourceChange } from '../../engine/plan/types.js';
+import type { OutputChange, Plan, ResourceChange } from '../../engine/plan/types.js';
 import type { State } from '../../engine/state/types.js';
 import { providerName, renderPlanJSON, stateToJSON, terraformActions } from '../../engine/render/json.js';
+import { ac, planOf } from './render-fixtures.js';
 
 const base = {
   mode: 'managed' as const,
@@ -18,15 +19,6 @@ const base = {
   beforeSensitive: {},
   afterSensitive: {},
 };
-const ac = (path: (string | number)[], before: unknown, after: unknown, more: Partial<AttributeChange> = {}): AttributeChange => ({
-  path,
-  before,
-  after,
-  afterUnknown: false,
-  sensitive: false,
-  forcesReplacement: false,
-  ...more,
-});
 
 // Secrets deliberately left in the plan ("leak-N"): the renderer must not pass them on.
 function samplePlan(): Plan {
@@ -88,28 +80,16 @@ function samplePlan(): Plan {
     },
     { ...base, address: 'poolform_data.i', type: 'poolform_data', name: 'i', action: 'noop', importingId: 'imp-1', id: 'imp-1', before: { x: 1 }, after: { x: 1 } },
   ];
-  return {
-    format_version: 1,
-    poolform_version: '0.1.0',
+  const outputs: OutputChange[] = [
+    { name: 'o', action: 'create', before: null, after: 'v', afterUnknown: false, sensitive: false },
+    { name: 's', action: 'update', before: 'leak-4', after: 'leak-5', afterUnknown: false, sensitive: true },
+  ];
+  return planOf(changes, outputs, {
     created: '2025-01-02T03:04:05Z',
-    config_hash: 'h',
     config_dir: '/c',
     state_lineage: 'l',
-    state_serial: 1,
-    observed_digests: {},
     variables: { pool: { value: 'prod', sensitive: false }, root_password: { value: 'leak-0', sensitive: true } },
-    destroy: false,
-    targets: [],
-    replace: [],
-    refresh: true,
-    diagnostics: [],
-    drift_detected: false,
-    changes,
-    outputs: [
-      { name: 'o', action: 'create', before: null, after: 'v', afterUnknown: false, sensitive: false },
-      { name: 's', action: 'update', before: 'leak-4', after: 'leak-5', afterUnknown: false, sensitive: true },
-    ],
-  };
+  });
 }
 
 const res = (address: string, type: string, name: string, extra: Record<string, unknown> = {}) => ({
@@ -286,8 +266,12 @@ test('actions and applyable for the edge cases', () => {
   assert.deepEqual(terraformActions('replace', 'create-first'), ['create', 'delete']);
   assert.deepEqual(terraformActions('read'), ['read']);
   const plan = samplePlan();
-  plan.changes = plan.changes.filter((c) => c.action === 'noop');
   plan.outputs = [];
+  // Only the import is left: adopting an object changes state, so the plan is applyable.
+  plan.changes = plan.changes.filter((c) => c.action === 'noop');
+  assert.equal((renderPlanJSON(plan, {}) as Record<string, any>).applyable, true);
+  // Without it nothing would change.
+  plan.changes = plan.changes.map((c) => ({ ...c, importingId: undefined }));
   const doc = renderPlanJSON(plan, {}) as Record<string, any>;
   assert.equal(doc.applyable, false);
 });

@@ -3,51 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Plan, ResourceChange } from '../../engine/plan/types.js';
+import type { ResourceChange } from '../../engine/plan/types.js';
 import { codeCell, escapeCell, renderPlanMarkdown } from '../../engine/render/markdown.js';
-
-function rc(p: Partial<ResourceChange> & Pick<ResourceChange, 'address' | 'action'>): ResourceChange {
-  const [type, name] = p.address.split('.');
-  return {
-    mode: 'managed',
-    type,
-    name: name.replace(/\[.*$/, ''),
-    provider: 'poolform',
-    before: null,
-    after: null,
-    afterUnknown: {},
-    beforeSensitive: {},
-    afterSensitive: {},
-    replacePaths: [],
-    changes: [],
-    dependsOn: [],
-    configDependencies: [],
-    ...p,
-  };
-}
-
-function planOf(changes: ResourceChange[], extra: Partial<Plan> = {}): Plan {
-  return {
-    format_version: 1,
-    poolform_version: '0.1.0',
-    created: '',
-    config_hash: '',
-    config_dir: '',
-    state_lineage: '',
-    state_serial: 0,
-    observed_digests: {},
-    variables: {},
-    destroy: false,
-    targets: [],
-    replace: [],
-    refresh: true,
-    changes,
-    outputs: [],
-    diagnostics: [],
-    drift_detected: false,
-    ...extra,
-  };
-}
+import { ac, planOf, rc } from './render-fixtures.js';
 
 test('heading, table and a diff block per change', () => {
   const plan = planOf(
@@ -64,6 +22,7 @@ test('heading, table and a diff block per change', () => {
         replacePaths: [['device_config']],
       }),
     ],
+    [],
     {
       diagnostics: [
         {
@@ -133,7 +92,7 @@ test('no changes, and drift', () => {
         action: 'noop',
         before: { tag: 20 },
         after: { tag: 20 },
-        drift: [{ path: ['tag'], before: 10, after: 20, afterUnknown: false, sensitive: false, forcesReplacement: false }],
+        drift: [ac(['tag'], 10, 20)],
       }),
     ]),
     {},

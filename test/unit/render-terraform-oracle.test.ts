@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Action, AttributeChange, OutputChange, Plan, ResourceChange } from '../../engine/plan/types.js';
 import { renderPlanText } from '../../engine/render/text.js';
 import { renderPlanJSON } from '../../engine/render/json.js';
+import { ac, planOf } from './render-fixtures.js';
 
 const probe = spawnSync('terraform', ['version'], { encoding: 'utf8' });
 const skip = probe.error || probe.status !== 0 ? 'terraform is not on PATH' : false;
@@ -35,7 +36,7 @@ function topLevelChanges(ch: Record<string, any>): AttributeChange[] {
   for (const k of new Set([...Object.keys(ch.before), ...Object.keys(ch.after)])) {
     if (ch.after_unknown?.[k] === true) continue;
     if (JSON.stringify(ch.before[k] ?? null) === JSON.stringify(ch.after[k] ?? null)) continue;
-    out.push({ path: [k], before: ch.before[k] ?? null, after: ch.after[k] ?? null, afterUnknown: false, sensitive: false, forcesReplacement: false });
+    out.push(ac([k], ch.before[k] ?? null, ch.after[k] ?? null));
   }
   return out;
 }
@@ -73,25 +74,7 @@ function fromTerraform(doc: TfDoc): Plan {
     afterUnknown: o.after_unknown === true,
     sensitive: o.before_sensitive === true || o.after_sensitive === true,
   }));
-  return {
-    format_version: 1,
-    poolform_version: '0.0.0',
-    created: '',
-    config_hash: '',
-    config_dir: '',
-    state_lineage: '',
-    state_serial: 0,
-    observed_digests: {},
-    variables: {},
-    destroy: false,
-    targets: [],
-    replace: [],
-    refresh: true,
-    changes,
-    outputs,
-    diagnostics: [],
-    drift_detected: false,
-  };
+  return planOf(changes, outputs);
 }
 
 const V1 = `

@@ -2,63 +2,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AttributeChange, OutputChange, Plan, ResourceChange } from '../../engine/plan/types.js';
-import { compareAddresses, renderOutputs, renderPlanText, renderStateResource, summaryLine } from '../../engine/render/text.js';
+import type { Plan } from '../../engine/plan/types.js';
+import { renderOutputs, renderPlanText, renderStateResource, summaryLine } from '../../engine/render/text.js';
 import { stripAnsi } from '../../engine/render/color.js';
-
-function rc(p: Partial<ResourceChange> & Pick<ResourceChange, 'address' | 'action'>): ResourceChange {
-  const bare = p.address.replace(/^(module\.[^.]+\.)+/, '');
-  const [type, nameWithKey] = bare.split('.');
-  return {
-    mode: 'managed',
-    type,
-    name: nameWithKey.replace(/\[.*$/, ''),
-    provider: 'poolform',
-    before: null,
-    after: null,
-    afterUnknown: {},
-    beforeSensitive: {},
-    afterSensitive: {},
-    replacePaths: [],
-    changes: [],
-    dependsOn: [],
-    configDependencies: [],
-    ...p,
-  };
-}
-
-function planOf(changes: ResourceChange[], outputs: OutputChange[] = [], extra: Partial<Plan> = {}): Plan {
-  return {
-    format_version: 1,
-    poolform_version: '0.1.0',
-    created: '2025-01-01T00:00:00Z',
-    config_hash: 'h',
-    config_dir: '/cfg',
-    state_lineage: 'lin',
-    state_serial: 1,
-    observed_digests: {},
-    variables: {},
-    destroy: false,
-    targets: [],
-    replace: [],
-    refresh: true,
-    changes,
-    outputs,
-    diagnostics: [],
-    drift_detected: false,
-    ...extra,
-  };
-}
-
-const ac = (path: (string | number)[], before: unknown, after: unknown, more: Partial<AttributeChange> = {}): AttributeChange => ({
-  path,
-  before,
-  after,
-  afterUnknown: false,
-  sensitive: false,
-  forcesReplacement: false,
-  ...more,
-});
+import { compareAddresses } from '../../engine/state/address-order.js';
+import { ac, planOf, rc } from './render-fixtures.js';
 
 const text = (plan: Plan) => renderPlanText(plan, { color: false });
 
@@ -505,4 +453,31 @@ test('output: name = value, sensitive as <sensitive>, sorted', () => {
     ['a = "x"', 'pw = <sensitive>', 'z = [', '  1,', '  2,', ']'].join('\n'),
   );
   assert.equal(renderOutputs({}, { color: false }), '');
+});
+
+test('a value that changes type keeps the old one indented, then what replaces it', () => {
+  const listToString = rc({
+    address: 'poolform_data.t',
+    action: 'update',
+    id: 'i-1',
+    before: { id: 'i-1', triggers_replace: ['a', 'b'] },
+    after: { id: 'i-1', triggers_replace: 'a,c' },
+    changes: [ac(['triggers_replace'], ['a', 'b'], 'a,c')],
+  });
+  const stringToList = rc({
+    address: 'poolform_data.u',
+    action: 'update',
+    id: 'i-2',
+    before: { id: 'i-2', input: 'x' },
+    after: { id: 'i-2', input: ['y'] },
+    changes: [ac(['input'], 'x', ['y'])],
+  });
+  const out = renderPlanText(planOf([listToString, stringToList]), { color: false });
+  assert.ok(
+    out.includes(
+      ['      ~ triggers_replace = [', '          - "a",', '          - "b",', '        ] -> "a,c"'].join('\n'),
+    ),
+    out,
+  );
+  assert.ok(out.includes(['      ~ input = "x" -> [', '          + "y",', '        ]'].join('\n')), out);
 });

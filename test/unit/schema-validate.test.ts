@@ -2,6 +2,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sensitive, Unknown } from '../../engine/lang/value.js';
 import { UNKNOWN_MARK } from '../../engine/provider.js';
@@ -100,6 +102,64 @@ test('runtime Unknown and Sensitive wrappers are tolerated', () => {
   assert.deepEqual(v({ name: new Unknown('string'), members: [new Unknown(), new Sensitive('b')], settings: new Sensitive({ mtu: 1500 }) }), []);
   assert.deepEqual(v({ name: new Sensitive(5) }), [{ path: ['name'], message: 'attribute "name" must be a string' }]);
   assert.deepEqual(v({ name: 'g', members: [new Sensitive(3)] }), [{ path: ['members', 0], message: 'attribute "members[0]" must be a string' }]);
+});
+
+test('runtime values give exactly the errors of their JSON form (no conversion needed first)', () => {
+  // A schema with computed-only attributes at the top, in a single block and in a list of blocks.
+  const dir = mkdtempSync(join(tmpdir(), 'pf-validate-'));
+  const file = join(dir, 'test_wrapped.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      type: 'object',
+      'x-provider': 'test',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { type: 'string' },
+        token: { type: 'string', 'x-computed': true, 'x-sensitive': true },
+        members: { type: 'array', items: { type: 'string' } },
+        settings: { type: 'object', 'x-nesting': 'single', additionalProperties: false, properties: { mtu: { type: 'number' }, serial: { type: 'string', 'x-computed': true } } },
+        disks: {
+          type: 'array',
+          'x-nesting': 'list',
+          items: { type: 'object', additionalProperties: false, properties: { size: { type: 'number' }, path: { type: 'string', 'x-computed': true } } },
+        },
+      },
+    }),
+  );
+  let v;
+  try {
+    v = compileValidator(loadSchemaFile(file));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const cases: [Record<string, unknown>, Record<string, unknown>, unknown[]][] = [
+    // A sensitive unknown in a computed attribute is the platform's value to come, not a setting.
+    [{ name: 'a', token: new Sensitive(new Unknown('string')) }, { name: 'a', token: U() }, []],
+    [
+      { name: 'a', settings: new Sensitive({ mtu: 1500, serial: 'x' }) },
+      { name: 'a', settings: { mtu: 1500, serial: 'x' } },
+      [{ path: ['settings', 'serial'], message: 'attribute "settings.serial" is computed and cannot be set' }],
+    ],
+    [
+      { name: 'a', disks: [new Sensitive({ size: 1, path: '/x' }), { size: new Sensitive('big') }] },
+      { name: 'a', disks: [{ size: 1, path: '/x' }, { size: 'big' }] },
+      [
+        { path: ['disks', 0, 'path'], message: 'attribute "disks[0].path" is computed and cannot be set' },
+        { path: ['disks', 1, 'size'], message: 'attribute "disks[1].size" must be a number' },
+      ],
+    ],
+    [
+      { name: new Sensitive(new Unknown()), members: new Sensitive([new Unknown(), 'b', new Sensitive(3)]), settings: new Unknown('object') },
+      { name: U(), members: [U(), 'b', 3], settings: U() },
+      [{ path: ['members', 2], message: 'attribute "members[2]" must be a string' }],
+    ],
+  ];
+  for (const [runtime, json, expected] of cases) {
+    assert.deepEqual(v(json), expected, JSON.stringify(json));
+    assert.deepEqual(v(runtime), expected, JSON.stringify(json));
+  }
 });
 
 test('null means unset', () => {

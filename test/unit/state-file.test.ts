@@ -1,11 +1,10 @@
 // The state file: atomic writes, 0600 modes, backups, validation errors, version checks.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceInstanceState, State } from '../../engine/state/types.js';
-import { LocalBackend } from '../../engine/state/local.js';
+import type { LocalBackend } from '../../engine/state/local.js';
 import { emptyState } from '../../engine/state/ops.js';
 import {
   StateError,
@@ -13,21 +12,10 @@ import {
   jsonErrorOffset,
   lineCol,
   parseJsonText,
+  serializeState,
   writeFileAtomic,
 } from '../../engine/state/file.js';
-
-const tempDirs: string[] = [];
-function made(dir: string): string {
-  tempDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  return made(fs.mkdtempSync(join(tmpdir(), 'pf-state-')));
-}
+import { backendIn, tempBackend, tempDir } from './state-fixtures.js';
 
 function mode(path: string): number {
   return fs.statSync(path).mode & 0o777;
@@ -44,7 +32,7 @@ function sampleState(serial: number, addresses: string[] = ['xen_vm.a']): State 
 
 test('write is atomic, 0600, leaves no temp files, and keeps the previous state as .backup', async () => {
   const dir = tempDir();
-  const b = new LocalBackend(join(dir, 'poolform.state.json'), { version: '0.1.0' });
+  const b = backendIn(dir);
   assert.equal(await b.read(), undefined, 'missing file reads as undefined');
   const oldUmask = process.umask(0o000); // must not widen the mode
   try {
@@ -69,11 +57,10 @@ test('write is atomic, 0600, leaves no temp files, and keeps the previous state 
 });
 
 test('a hand-made 0644 state is replaced by a 0600 one and its backup is 0600', async () => {
-  const dir = tempDir();
-  const path = join(dir, 'poolform.state.json');
+  const b = tempBackend();
+  const path = b.path;
   fs.writeFileSync(path, JSON.stringify(sampleState(4)), { mode: 0o644 });
   fs.chmodSync(path, 0o644);
-  const b = new LocalBackend(path, { version: '0.1.0' });
   await b.write(sampleState(5));
   assert.equal(mode(path), 0o600);
   assert.equal(mode(b.backupPath), 0o600);
@@ -82,7 +69,7 @@ test('a hand-made 0644 state is replaced by a 0600 one and its backup is 0600', 
 
 test('resources are written sorted by address, outputs by name, with a stable key order', async () => {
   const dir = tempDir();
-  const b = new LocalBackend(join(dir, 'poolform.state.json'), { version: '0.1.0' });
+  const b = backendIn(dir);
   const s: State = {
     ...sampleState(1, ['xen_vm.z', 'module.a.xen_vm.m', 'xen_net.b']),
     outputs: { zeta: { value: 1, sensitive: false }, alpha: { value: 'x', sensitive: true } },
@@ -96,6 +83,11 @@ test('resources are written sorted by address, outputs by name, with a stable ke
   assert.deepEqual(s.resources.map((r) => r.address), ['xen_vm.z', 'module.a.xen_vm.m', 'xen_net.b'], 'caller array untouched');
 });
 
+test('instance keys are written in numeric order, as plans list them', () => {
+  const text = serializeState(sampleState(1, ['xen_vm.v[10]', 'xen_vm.v[2]', 'xen_vm.v[1]']));
+  assert.deepEqual((JSON.parse(text) as State).resources.map((r) => r.address), ['xen_vm.v[1]', 'xen_vm.v[2]', 'xen_vm.v[10]']);
+});
+
 test('writeFileAtomic cleans up its temp file when the rename fails', () => {
   const dir = tempDir();
   const target = join(dir, 'sub');
@@ -106,17 +98,16 @@ test('writeFileAtomic cleans up its temp file when the rename fails', () => {
 
 test('refuses to write a state it could not read back', async () => {
   const dir = tempDir();
-  const b = new LocalBackend(join(dir, 'poolform.state.json'), { version: '0.1.0' });
+  const b = backendIn(dir);
   const bad = { ...sampleState(1), resources: [res('xen_vm.a', { id: 42 as unknown as string })] };
   await assert.rejects(b.write(bad), /resources\[0\]\.id \(xen_vm\.a\): must be string/);
   assert.deepEqual(fs.readdirSync(dir), []);
 });
 
 function writeRaw(text: string): LocalBackend {
-  const dir = tempDir();
-  const path = join(dir, 'poolform.state.json');
-  fs.writeFileSync(path, text);
-  return new LocalBackend(path, { version: '0.1.0' });
+  const b = tempBackend();
+  fs.writeFileSync(b.path, text);
+  return b;
 }
 
 test('a JSON syntax error names the file and line:col', async () => {
@@ -202,7 +193,7 @@ test('jsonErrorOffset finds the first syntax error', () => {
 
 test('50,000 resources read and write quickly (timing printed, not asserted)', async (t) => {
   const dir = tempDir();
-  const b = new LocalBackend(join(dir, 'poolform.state.json'), { version: '0.1.0' });
+  const b = backendIn(dir);
   const resources: ResourceInstanceState[] = [];
   for (let i = 0; i < 50_000; i++) {
     resources.push(

@@ -1,28 +1,16 @@
 // The apply journal: durable appends, replay after a crash, torn tails, commit, recover.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceInstanceState, State } from '../../engine/state/types.js';
 import { LocalBackend } from '../../engine/state/local.js';
 import { emptyState, findResource, listAddresses } from '../../engine/state/ops.js';
 import { StateError } from '../../engine/state/file.js';
+import { tempBackend } from './state-fixtures.js';
 
-const tempDirs: string[] = [];
-function made(dir: string): string {
-  tempDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function backend(): LocalBackend {
-  const dir = made(fs.mkdtempSync(join(tmpdir(), 'pf-journal-')));
-  return new LocalBackend(join(dir, 'poolform.state.json'), { version: '0.1.0' });
-}
+const backend = () => tempBackend('pf-journal-');
 
 function res(address: string, id = `id-${address}`): ResourceInstanceState {
   const [type] = address.split('.');

@@ -1,29 +1,17 @@
 // The state lock: O_EXCL lock file, holder named in errors, stale detection, timeouts,
 // force-unlock, and real contention between processes.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { once } from 'node:events';
 import type { LockInfo } from '../../engine/state/types.js';
-import { LocalBackend } from '../../engine/state/local.js';
+import type { LocalBackend } from '../../engine/state/local.js';
 import { LockError, lockInfoFor } from '../../engine/state/lock.js';
+import { tempBackend } from './state-fixtures.js';
 
-const tempDirs: string[] = [];
-function made(dir: string): string {
-  tempDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function backend(): LocalBackend {
-  const dir = made(fs.mkdtempSync(join(tmpdir(), 'pf-lock-')));
-  return new LocalBackend(join(dir, 'poolform.state.json'), { version: '0.1.0' });
-}
+const backend = () => tempBackend('pf-lock-');
 
 const localUrl = new URL('../../engine/state/local.js', import.meta.url).href;
 const lockUrl = new URL('../../engine/state/lock.js', import.meta.url).href;
@@ -47,12 +35,18 @@ function fakeLock(b: LocalBackend, over: Partial<LockInfo>): LockInfo {
 
 test('lock, holder, unlock; the lock file is 0600 and holds the LockInfo', async () => {
   const b = backend();
+  const t0 = Date.now();
   const info = await b.lock(lockInfoFor('plan', '0.1.0'), 0);
   assert.match(info.id, /^[0-9a-f-]{36}$/);
   assert.equal(info.path, b.path);
   assert.equal(info.pid, process.pid);
   assert.equal(info.host, hostname());
   assert.equal(info.who, `${info.user}@${info.host}`);
+  assert.equal(info.operation, 'plan');
+  assert.equal(info.version, '0.1.0');
+  assert.match(info.user, /\S/);
+  assert.match(info.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.ok(Date.parse(info.created) >= t0 - 1000, 'created is the time the lock was taken');
   assert.equal(fs.statSync(b.lockPath).mode & 0o777, 0o600);
   assert.deepEqual(await b.lockHolder(), info);
   await assert.rejects(b.unlock('not-mine'), (e: unknown) => {

@@ -102,6 +102,14 @@ test('listAddresses filters by instance, resource and module', () => {
   assert.deepEqual(listAddresses(s, 'xen_vm.zz'), []);
 });
 
+test('addresses sort with numeric keys as numbers (as plans list them), whatever the insertion order', () => {
+  const addrs = ['x.vm1', 'module.m[10].x.a', 'x.n[10]', 'x.n["b"]', 'x.vm01', 'x.n[2]', 'module.m[9].x.a'];
+  const want = ['module.m[9].x.a', 'module.m[10].x.a', 'x.n["b"]', 'x.n[2]', 'x.n[10]', 'x.vm01', 'x.vm1'];
+  assert.deepEqual(listAddresses(stateWith(...addrs)), want);
+  assert.deepEqual(stateWith(...[...addrs].reverse()).resources.map((r) => r.address), want);
+  assert.deepEqual(listAddresses(stateWith(...addrs), 'x.n'), ['x.n["b"]', 'x.n[2]', 'x.n[10]']);
+});
+
 test('removeResource removes an instance, a whole resource, or a module', () => {
   const s = stateWith('xen_vm.a[0]', 'xen_vm.a[1]', 'xen_vm.b', 'module.m.xen_vm.a', 'module.m.module.n.xen_vm.c', 'module.mm.xen_vm.a');
   let r = removeResource(s, 'xen_vm.a[1]');

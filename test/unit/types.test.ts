@@ -3,35 +3,26 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseExpression } from '../../engine/config/hcl/parser.js';
 import { Diagnostics } from '../../engine/diagnostics.js';
-import { convert, inferType, numberToString, unifyTypes, type ConvertResult } from '../../engine/lang/convert.js';
+import { convert, dedupe, inferType, numberToString, sortSet, unifyTypes, unifyValues, type ConvertResult } from '../../engine/lang/convert.js';
 import { parseTypeConstraint, typeConstraintString, typeHintOf, type TypeConstraint } from '../../engine/lang/types.js';
 import { Sensitive, UNKNOWN, Unknown, type Value } from '../../engine/lang/value.js';
+import { assertNoDiagnostics, onlyError, parseClean, type OneError } from './lang-harness.js';
 
 function parseType(src: string): { type: TypeConstraint; diags: Diagnostics } {
   const diags = new Diagnostics();
-  const expr = parseExpression(src, 'types.hcl', diags);
-  assert.deepEqual(diags.list, [], `parse errors in ${src}`);
-  return { type: parseTypeConstraint(expr, diags), diags };
+  return { type: parseTypeConstraint(parseClean(src, 'types.hcl'), diags), diags };
 }
 
 function ty(src: string): TypeConstraint {
   const { type, diags } = parseType(src);
-  assert.deepEqual(
-    diags.list.map((d) => `${d.summary}: ${d.detail}`),
-    [],
-    `unexpected diagnostics for ${src}`,
-  );
+  assertNoDiagnostics(diags, src);
   return type;
 }
 
-function typeErr(src: string): { summary: string; detail: string; text: string; suggestion?: string; type: TypeConstraint } {
+function typeErr(src: string): OneError & { type: TypeConstraint } {
   const { type, diags } = parseType(src);
-  assert.equal(diags.list.length, 1, `expected one diagnostic for ${src}: ${JSON.stringify(diags.list.map((d) => d.summary))}`);
-  const d = diags.list[0];
-  assert.ok(d.range);
-  return { summary: d.summary, detail: d.detail ?? '', suggestion: d.suggestion, text: src.slice(d.range.start.byte, d.range.end.byte), type };
+  return { ...onlyError(diags, src), type };
 }
 
 function ok(r: ConvertResult): Value {
@@ -266,4 +257,52 @@ test('sensitive marks are kept through conversion', () => {
   assert.deepEqual(st.value, ['a', 'b']);
   const e = fails(convert(new Sensitive('x'), N));
   assert.equal(e.error, 'a number is required');
+});
+
+test('numbers print in plain decimal, never in exponent form', () => {
+  assert.equal(numberToString(1e-7), '0.0000001');
+  assert.equal(numberToString(-1.5e-10), '-0.00000000015');
+  assert.equal(numberToString(1e300), '1' + '0'.repeat(300));
+  assert.equal(numberToString(-2.5e21), '-2500000000000000000000');
+  assert.equal(numberToString(123.456), '123.456');
+  assert.equal(numberToString(1 / 3), '0.333333333333333');
+  assert.equal(numberToString(Infinity), '+Inf');
+  assert.equal(numberToString(-Infinity), '-Inf');
+});
+
+test('unifyValues: one common type for a collection\'s elements, as cty unifies them', () => {
+  const same = ['a', 'b'];
+  assert.equal(unifyValues(same), same); // nothing to convert
+  assert.deepEqual(unifyValues([1, 'a', null]), ['1', 'a', null]);
+  assert.deepEqual(unifyValues([[1], [2, 3]]), [[1], [2, 3]]);
+  assert.deepEqual(unifyValues([[1, true], ['a']]), [['1', 'true'], ['a']]);
+  assert.deepEqual(unifyValues([{ a: 1 }, { a: 'x' }]), [{ a: '1' }, { a: 'x' }]);
+  assert.deepEqual(unifyValues([{ a: 1 }, { b: 'x' }]), [{ a: '1' }, { b: 'x' }]);
+  // tuples of one length unify element by element, or not at all (terraform: tolist fails)
+  assert.equal(unifyValues([[1, 'a'], [true, 'b']]), undefined);
+  assert.equal(unifyValues([{ a: 1, b: true }, { a: 'x', b: 1 }]), undefined);
+  assert.equal(unifyValues([1, true]), undefined);
+  const u = unifyValues([UNKNOWN, 1]) as Value[];
+  assert.ok(u[0] instanceof Unknown && u[0].type === 'number');
+});
+
+test('sets: dedupe and order', () => {
+  assert.deepEqual(dedupe([null, 'n', null, 'n', 1, '1']), [null, 'n', 1, '1']);
+  assert.deepEqual(dedupe([[1], [1], { a: [1] }, { a: [1] }]), [[1], { a: [1] }]);
+  const u = { a: UNKNOWN };
+  assert.deepEqual(dedupe([u, u, UNKNOWN, UNKNOWN]), [u, u, UNKNOWN, UNKNOWN]); // unknowns might differ
+  assert.deepEqual(sortSet(['b', null, 'a', '\u{1F600}', '\uFFFD']), ['a', 'b', '\uFFFD', '\u{1F600}', null]);
+  assert.deepEqual(sortSet([3, 1, 20]), [1, 3, 20]);
+  assert.deepEqual(sortSet([true, false]), [false, true]);
+  assert.deepEqual(sortSet(['b', 1]), ['b', 1]); // mixed: as given
+});
+
+test('conversion to a set does not change the value converted', () => {
+  const input: Value[] = ['b', new Sensitive('a'), 'b'];
+  const st = ok(convert(input, set(ANY)));
+  assert.ok(st instanceof Sensitive);
+  assert.deepEqual(st.value, ['a', 'b']);
+  assert.equal(input.length, 3);
+  assert.ok(input[1] instanceof Sensitive);
+  assert.deepEqual(ok(convert(['b', null, 'a'], set(S))), ['a', 'b', null]);
 });

@@ -13,9 +13,27 @@ export interface BlockHeaderSchema {
   labelNames: string[];
 }
 
+/** Treated as immutable once it has been used: its lookup tables are built once and cached. */
 export interface BodySchema {
   attributes: { name: string; required?: boolean }[];
   blocks: BlockHeaderSchema[];
+}
+
+interface SchemaIndex {
+  attrNames: Set<string>;
+  blockTypes: Map<string, BlockHeaderSchema>;
+}
+
+// Every resource block is decoded with the same few schemas: index each one once, not per body.
+const schemaIndexes = new WeakMap<BodySchema, SchemaIndex>();
+
+function indexSchema(schema: BodySchema): SchemaIndex {
+  let ix = schemaIndexes.get(schema);
+  if (!ix) {
+    ix = { attrNames: new Set(schema.attributes.map((a) => a.name)), blockTypes: new Map(schema.blocks.map((b) => [b.type, b])) };
+    schemaIndexes.set(schema, ix);
+  }
+  return ix;
 }
 
 export interface BodyContent {
@@ -25,13 +43,16 @@ export interface BodyContent {
 
 /** Everything in the body must be named by the schema. */
 export function bodyContent(body: Body, schema: BodySchema, diags: Diagnostics): BodyContent {
-  const { attributes, blocks } = decode(body, schema, diags, false);
-  return { attributes, blocks };
+  return decode(body, schema, diags, null);
 }
 
 /** Takes what the schema names; everything else is left, unchecked, in `remain`. */
 export function partialContent(body: Body, schema: BodySchema, diags: Diagnostics): BodyContent & { remain: Body } {
-  return decode(body, schema, diags, true);
+  const remain: Body = body.json
+    ? jsonBodyWithProps(body.range, [])
+    : { kind: 'Body', attributes: [], blocks: [], range: body.range };
+  const { attributes, blocks } = decode(body, schema, diags, remain);
+  return { attributes, blocks, remain };
 }
 
 /** Every item is an argument (`locals`, provider-free maps); blocks are errors. */
@@ -68,23 +89,14 @@ function addAttr(into: Map<string, Attribute>, a: Attribute, diags: Diagnostics)
   into.set(a.name, a);
 }
 
-function decode(
-  body: Body,
-  schema: BodySchema,
-  diags: Diagnostics,
-  partial: boolean,
-): BodyContent & { remain: Body } {
-  const attrNames = new Set<string>();
-  for (const a of schema.attributes) attrNames.add(a.name);
-  const blockTypes = new Map<string, BlockHeaderSchema>();
-  for (const b of schema.blocks) blockTypes.set(b.type, b);
+/** Decodes `body`; what the schema does not name is an error, or with `remain`, is moved there. */
+function decode(body: Body, schema: BodySchema, diags: Diagnostics, remain: Body | null): BodyContent {
+  const { attrNames, blockTypes } = indexSchema(schema);
   const attributes = new Map<string, Attribute>();
   const blocks: Block[] = [];
-  let remain: Body;
 
   if (body.json) {
     const file = body.range.file;
-    const rest: typeof body.json.props = [];
     for (const p of body.json.props) {
       if (p.name === '//') continue;
       const hdr = blockTypes.get(p.name);
@@ -96,12 +108,12 @@ function decode(
         addAttr(attributes, jsonAttribute(p, file, diags), diags);
         continue;
       }
-      if (partial) {
-        rest.push(p);
+      if (remain) {
+        remain.json!.props.push(p);
         continue;
       }
-      const candidates = [...attrNames, ...blockTypes.keys()];
-      const suggestion = nearestName(p.name, candidates);
+      // JSON can't tell an argument from a block here, so the nearest name may be either.
+      const suggestion = nearestName(p.name, [...attrNames, ...blockTypes.keys()]);
       diags.error(
         'Unsupported argument',
         p.nameRange,
@@ -109,23 +121,19 @@ function decode(
         suggestion,
       );
     }
-    remain = jsonBodyWithProps(body.range, rest);
   } else {
-    const restAttrs: Attribute[] = [];
-    const restBlocks: Block[] = [];
     for (const a of body.attributes) {
       if (attrNames.has(a.name)) {
         addAttr(attributes, a, diags);
         continue;
       }
-      if (partial) {
-        restAttrs.push(a);
+      if (remain) {
+        remain.attributes.push(a);
         continue;
       }
-      const suggestion = nearestName(a.name, attrNames);
       let detail = `An argument named "${a.name}" is not expected here.`;
       if (blockTypes.has(a.name)) detail += ` Did you mean to define a block of type "${a.name}"?`;
-      diags.error('Unsupported argument', a.nameRange, detail, blockTypes.has(a.name) ? undefined : suggestion);
+      diags.error('Unsupported argument', a.nameRange, detail, blockTypes.has(a.name) ? undefined : nearestName(a.name, attrNames));
     }
     for (const b of body.blocks) {
       const hdr = blockTypes.get(b.type);
@@ -133,17 +141,15 @@ function decode(
         if (checkLabels(b, hdr, diags)) blocks.push(b);
         continue;
       }
-      if (partial) {
-        restBlocks.push(b);
+      if (remain) {
+        remain.blocks.push(b);
         continue;
       }
-      const suggestion = nearestName(b.type, blockTypes.keys());
       let detail = `Blocks of type "${b.type}" are not expected here.`;
       if (attrNames.has(b.type))
         detail += ` Did you mean to define argument "${b.type}"? If so, use the equals sign to assign it a value.`;
-      diags.error('Unsupported block type', b.typeRange, detail, attrNames.has(b.type) ? undefined : suggestion);
+      diags.error('Unsupported block type', b.typeRange, detail, attrNames.has(b.type) ? undefined : nearestName(b.type, blockTypes.keys()));
     }
-    remain = { kind: 'Body', attributes: restAttrs, blocks: restBlocks, range: body.range };
   }
 
   for (const a of schema.attributes) {
@@ -154,7 +160,7 @@ function decode(
         `The argument "${a.name}" is required, but no definition was found.`,
       );
   }
-  return { attributes, blocks, remain };
+  return { attributes, blocks };
 }
 
 /** Where to point when something is missing from a body: its opening brace (or file start). */

@@ -11,7 +11,7 @@
 import { Diagnostics } from '../../diagnostics.js';
 import type { Body } from './ast.js';
 import { parseHCL } from './parser.js';
-import { Tok, scan, type TokType } from './scanner.js';
+import { Tok, bracketChange, scan, type TokType } from './scanner.js';
 
 interface FTok {
   type: TokType;
@@ -54,19 +54,18 @@ export function formatHCL(source: string, filename: string): { output: string; d
   }
 
   const edits: Edit[] = [];
-  collectEdits(file.body, [], toks, starts, ends, edits);
-  edits.sort((a, b) => b.from - a.from);
-  for (const e of edits) toks.splice(e.from, e.to - e.from, ...e.tokens);
+  collectEdits(file.body, 'file', toks, starts, ends, edits);
+  const edited = applyEdits(toks, edits);
 
-  const lines = splitLines(toks);
+  const lines = splitLines(edited);
   formatIndent(lines);
   formatSpaces(lines);
   formatCells(lines);
 
-  let out = '';
-  for (const t of toks) out += (t.sp > 0 ? ' '.repeat(t.sp) : '') + t.text;
-  if (!out.endsWith('\n')) out += '\n';
-  return { output: out, diags };
+  let text = '';
+  for (const t of edited) text += (t.sp > 0 ? ' '.repeat(t.sp) : '') + t.text;
+  if (!text.endsWith('\n')) text += '\n';
+  return { output: text, diags };
 }
 
 function isLineComment(text: string): boolean {
@@ -97,14 +96,17 @@ function lowerBound(starts: number[], offset: number): number {
   return lo;
 }
 
-function collectEdits(body: Body, path: string[], toks: FTok[], starts: number[], ends: number[], edits: Edit[]): void {
+/** Which body collectEdits is in: legacy `type` rewrites apply only in top-level variable blocks. */
+type Where = 'file' | 'variable' | 'other';
+
+function collectEdits(body: Body, where: Where, toks: FTok[], starts: number[], ends: number[], edits: Edit[]): void {
   for (const a of body.attributes) {
     const from = lowerBound(starts, a.expr.range.start.byte);
     let to = from;
     while (to < toks.length && ends[to] <= a.expr.range.end.byte) to++;
     if (to <= from) continue;
     const orig = toks.slice(from, to);
-    const repl = path.length === 1 && path[0] === 'variable' && a.name === 'type' ? formatTypeExpr(orig) : formatValueExpr(orig);
+    const repl = where === 'variable' && a.name === 'type' ? formatTypeExpr(orig) : formatValueExpr(orig);
     if (repl !== orig) edits.push({ from, to, tokens: repl });
   }
   for (const b of body.blocks) {
@@ -113,8 +115,23 @@ function collectEdits(body: Body, path: string[], toks: FTok[], starts: number[]
       if (i < toks.length && toks[i].type === Tok.Ident)
         edits.push({ from: i, to: i + 1, tokens: [tok(Tok.OQuote, '"'), tok(Tok.QuotedLit, toks[i].text), tok(Tok.CQuote, '"')] });
     }
-    collectEdits(b.body, [...path, b.type], toks, starts, ends, edits);
+    collectEdits(b.body, where === 'file' && b.type === 'variable' ? 'variable' : 'other', toks, starts, ends, edits);
   }
+}
+
+/** `toks` with each edit's range replaced by its tokens, in one pass (edits never overlap). */
+function applyEdits(toks: FTok[], edits: Edit[]): FTok[] {
+  if (edits.length === 0) return toks;
+  edits.sort((a, b) => a.from - b.from);
+  const out: FTok[] = [];
+  let k = 0;
+  for (const e of edits) {
+    while (k < e.from) out.push(toks[k++]);
+    for (const t of e.tokens) out.push(t);
+    k = e.to;
+  }
+  while (k < toks.length) out.push(toks[k++]);
+  return out;
 }
 
 /** "${expr}" as a whole argument value becomes expr (parenthesized if it spans lines). */
@@ -182,29 +199,11 @@ function isNewline(t: FTok): boolean {
   return t.type === Tok.Newline || (t.type === Tok.Comment && t.nl);
 }
 
-function bracketChange(t: FTok): number {
-  switch (t.type) {
-    case Tok.OBrace:
-    case Tok.OBrack:
-    case Tok.OParen:
-    case Tok.TemplateControl:
-    case Tok.TemplateInterp:
-      return 1;
-    case Tok.CBrace:
-    case Tok.CBrack:
-    case Tok.CParen:
-    case Tok.TemplateSeqEnd:
-      return -1;
-    default:
-      return 0;
-  }
-}
-
 /** Net bracket change over tokens, not looking inside a heredoc. */
 function netBrackets(tokens: FTok[], from = 0): number {
   let net = 0;
   for (let i = from; i < tokens.length; i++) {
-    net += bracketChange(tokens[i]);
+    net += bracketChange(tokens[i].type);
     if (tokens[i].type === Tok.OHeredoc) break;
   }
   return net;
@@ -260,23 +259,16 @@ function formatIndent(lines: Line[]): void {
     if (net > 0) {
       first.sp = 2 * indents.length;
       indents.push(net);
-    } else if (net < 0) {
-      let closed = -net;
-      while (closed > 0 && indents.length > 0) {
-        const top = indents[indents.length - 1];
-        if (closed > top) {
-          closed -= top;
-          indents.pop();
-        } else if (closed < top) {
-          indents[indents.length - 1] = top - closed;
-          closed = 0;
-        } else {
-          indents.pop();
-          closed = 0;
-        }
-      }
-      first.sp = 2 * indents.length;
-    } else first.sp = 2 * indents.length;
+      continue;
+    }
+    // Closers pop whole indents, or take part of the innermost one.
+    let closed = -net;
+    while (closed > 0 && indents.length > 0) {
+      const top = indents.pop()!;
+      if (closed < top) indents.push(top - closed);
+      closed -= top;
+    }
+    first.sp = 2 * indents.length;
   }
 }
 
@@ -318,7 +310,7 @@ function spaceAfter(subject: FTok, before: FTok | null, after: FTok): boolean {
     return false; // inside templates, text is as written
   if (s === Tok.Ident && subject.text === 'in' && before && before.type === Tok.Ident) return true; // [for x in [y] : x]
   if (s === Tok.Bang) return false;
-  if (a === Tok.OBrack && (s === Tok.Ident || s === Tok.Number || bracketChange(subject) < 0)) return false; // a[0]
+  if (a === Tok.OBrack && (s === Tok.Ident || s === Tok.Number || bracketChange(s) < 0)) return false; // a[0]
   if (s === Tok.Minus) {
     // Negation hugs its operand; subtraction is spaced. Negation is when the minus can't follow
     // the end of an operand.
@@ -354,8 +346,8 @@ function spaceAfter(subject: FTok, before: FTok | null, after: FTok): boolean {
   if ((s === Tok.TemplateInterp || s === Tok.TemplateControl) && a === Tok.OBrace) return true;
   if (s === Tok.CBrace && a === Tok.TemplateSeqEnd) return true;
   if (s === Tok.TemplateSeqEnd && (a === Tok.TemplateInterp || a === Tok.TemplateControl)) return false;
-  if (bracketChange(subject) > 0) return false; // no space after an opener
-  if (bracketChange(after) < 0) return false; // nor before a closer
+  if (bracketChange(s) > 0) return false; // no space after an opener
+  if (bracketChange(a) < 0) return false; // nor before a closer
   return true;
 }
 
@@ -377,43 +369,27 @@ function charCount(s: string): number {
 
 /** Aligns `=` across runs of assignment lines, then trailing comments across runs of commented lines. */
 function formatCells(lines: Line[]): void {
-  let chainStart = -1;
-  let max = 0;
-  const closeAssign = (end: number): void => {
-    for (let i = chainStart; i < end; i++) {
-      const l = lines[i];
-      l.assign![0].sp = max - columns(l.lead) + 1;
-    }
-    chainStart = -1;
-    max = 0;
-  };
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (!l.assign) {
-      if (chainStart >= 0) closeAssign(i);
-    } else {
-      if (chainStart < 0) chainStart = i;
-      max = Math.max(max, columns(l.lead));
-    }
-  }
-  if (chainStart >= 0) closeAssign(lines.length);
+  alignRuns(lines, (l) => l.assign, (l) => columns(l.lead));
+  alignRuns(lines, (l) => l.comment, (l) => columns(l.lead) + columns(l.assign));
+}
 
-  const closeComment = (end: number): void => {
-    for (let i = chainStart; i < end; i++) {
-      const l = lines[i];
-      l.comment![0].sp = max - (columns(l.lead) + columns(l.assign)) + 1;
+/**
+ * In each run of consecutive lines that have the cell `cellOf` picks, pads the cell's first token
+ * so that all of the run's cells start one column after the widest `widthBefore`.
+ */
+function alignRuns(lines: Line[], cellOf: (l: Line) => FTok[] | null, widthBefore: (l: Line) => number): void {
+  let runStart = -1;
+  let max = 0;
+  for (let i = 0; i <= lines.length; i++) {
+    const cell = i < lines.length ? cellOf(lines[i]) : null;
+    if (cell) {
+      if (runStart < 0) runStart = i;
+      max = Math.max(max, widthBefore(lines[i]));
+      continue;
     }
-    chainStart = -1;
+    if (runStart < 0) continue;
+    for (let j = runStart; j < i; j++) cellOf(lines[j])![0].sp = max - widthBefore(lines[j]) + 1;
+    runStart = -1;
     max = 0;
-  };
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (!l.comment) {
-      if (chainStart >= 0) closeComment(i);
-    } else {
-      if (chainStart < 0) chainStart = i;
-      max = Math.max(max, columns(l.lead) + columns(l.assign));
-    }
   }
-  if (chainStart >= 0) closeComment(lines.length);
 }

@@ -91,11 +91,8 @@ function contentStart(r: Range): Pos {
 }
 
 function jsonStringTemplate(value: string, range: Range, filename: string, diags: Diagnostics): Expr {
-  if (value.indexOf('${') < 0 && value.indexOf('%{') < 0) {
-    // No template sequences: a plain string (with `$${`-style escapes resolved as HCL would).
-    const text = value.indexOf('$${') >= 0 || value.indexOf('%%{') >= 0 ? value.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{') : value;
-    return { kind: 'Template', parts: [{ kind: 'Text', value: text, range }], range };
-  }
+  // No `${` or `%{` (so no `$${`/`%%{` escapes either): a plain string.
+  if (value.indexOf('${') < 0 && value.indexOf('%{') < 0) return { kind: 'Template', parts: [{ kind: 'Text', value, range }], range };
   // Positions inside the template are exact when the JSON string has no escapes, close otherwise.
   const t = parseTemplate(value, filename, diags, contentStart(range));
   t.range = range;
@@ -105,6 +102,18 @@ function jsonStringTemplate(value: string, range: Range, filename: string, diags
 // ------------------------------------------------------------------------------------ reader
 
 class JsonSyntaxError extends Error {}
+
+/** The single-character escapes of JSON strings and what they stand for. */
+const JSON_ESCAPES = new Map([
+  ['"', '"'],
+  ['\\', '\\'],
+  ['/', '/'],
+  ['b', '\b'],
+  ['f', '\f'],
+  ['n', '\n'],
+  ['r', '\r'],
+  ['t', '\t'],
+]);
 
 class JsonReader {
   private pos = 0;
@@ -171,7 +180,7 @@ class JsonReader {
       case 91: {
         // Guards recursion: absurd nesting would overflow the stack.
         if (++this.depth > 1000) this.fail('Nesting too deep', 'JSON values may be nested at most 1000 levels deep.');
-        const v = c === 123 ? this.object() : this.array();
+        const v = c === 123 ? this.object(start) : this.array(start);
         this.depth--;
         return v;
       }
@@ -248,9 +257,9 @@ class JsonReader {
       if (c === 92) {
         out += src.slice(chunk, this.pos);
         const e = src[this.pos + 1];
-        const map: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-        if (e in map) {
-          out += map[e];
+        const decoded = JSON_ESCAPES.get(e);
+        if (decoded !== undefined) {
+          out += decoded;
           this.pos += 2;
         } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(src.slice(this.pos + 2, this.pos + 6))) {
           out += String.fromCharCode(parseInt(src.slice(this.pos + 2, this.pos + 6), 16));
@@ -264,17 +273,9 @@ class JsonReader {
     }
   }
 
-  private object(): JsonValue {
-    const start = this.here();
-    this.pos++; // {
+  private object(start: Pos): JsonValue {
     const props: JsonProp[] = [];
-    this.ws();
-    if (this.src.charCodeAt(this.pos) === 125) {
-      this.pos++;
-      return { kind: 'jobject', props, range: this.range(start) };
-    }
-    for (;;) {
-      this.ws();
+    this.members(125, start, () => {
       if (this.src.charCodeAt(this.pos) !== 34)
         this.fail(
           'Invalid JSON object property name',
@@ -290,49 +291,51 @@ class JsonReader {
         this.fail('Missing property value colon', 'A colon must appear between an object property\'s name and its value.');
       this.pos++;
       this.ws();
-      const value = this.value();
-      props.push({ name, nameRange, value });
-      this.ws();
-      const c = this.src.charCodeAt(this.pos);
-      if (c === 44) {
-        this.pos++;
-        continue;
-      }
-      if (c === 125) {
-        this.pos++;
-        return { kind: 'jobject', props, range: this.range(start) };
-      }
-      if (this.pos >= this.src.length)
-        this.fail('Unclosed JSON object', 'There is no closing brace for this object.', start);
-      this.fail('Missing property separator comma', 'A comma must appear between each property definition in an object.');
-    }
+      props.push({ name, nameRange, value: this.value() });
+    });
+    return { kind: 'jobject', props, range: this.range(start) };
   }
 
-  private array(): JsonValue {
-    const start = this.here();
-    this.pos++; // [
+  private array(start: Pos): JsonValue {
     const items: JsonValue[] = [];
-    this.ws();
-    if (this.src.charCodeAt(this.pos) === 93) {
-      this.pos++;
-      return { kind: 'jarray', items, range: this.range(start) };
-    }
-    for (;;) {
-      this.ws();
+    this.members(93, start, () => {
       if (this.src.charCodeAt(this.pos) === 93)
         this.fail('Invalid JSON array', 'A trailing comma is not allowed in JSON: remove the comma before "]".');
       items.push(this.value());
+    });
+    return { kind: 'jarray', items, range: this.range(start) };
+  }
+
+  /**
+   * The members of the object or array opening at the current position, up to and including
+   * its `close` char: `member` reads one (after whitespace); commas and errors are handled here.
+   */
+  private members(close: 125 | 93, start: Pos, member: () => void): void {
+    const isObject = close === 125;
+    this.pos++; // { or [
+    this.ws();
+    if (this.src.charCodeAt(this.pos) === close) {
+      this.pos++;
+      return;
+    }
+    for (;;) {
+      this.ws();
+      member();
       this.ws();
       const c = this.src.charCodeAt(this.pos);
       if (c === 44) {
         this.pos++;
         continue;
       }
-      if (c === 93) {
+      if (c === close) {
         this.pos++;
-        return { kind: 'jarray', items, range: this.range(start) };
+        return;
       }
-      if (this.pos >= this.src.length) this.fail('Unclosed JSON array', 'There is no closing bracket for this array.', start);
+      if (this.pos >= this.src.length) {
+        if (isObject) this.fail('Unclosed JSON object', 'There is no closing brace for this object.', start);
+        this.fail('Unclosed JSON array', 'There is no closing bracket for this array.', start);
+      }
+      if (isObject) this.fail('Missing property separator comma', 'A comma must appear between each property definition in an object.');
       this.fail('Missing array element separator', 'A comma must appear between each element of an array.');
     }
   }

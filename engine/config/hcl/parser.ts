@@ -23,7 +23,7 @@ import type {
   TemplatePart,
   TupleExpr,
 } from './ast.js';
-import { Tok, scan, type Tokens, type TokType } from './scanner.js';
+import { Tok, bracketChange, scan, type Tokens, type TokType } from './scanner.js';
 
 /** Parses a whole native-syntax file (`.hcl`, `.tf`-style). */
 export function parseHCL(source: string, filename: string, diags: Diagnostics): File {
@@ -90,25 +90,6 @@ defOp(Tok.Star, 6, '*');
 defOp(Tok.Slash, 6, '/');
 defOp(Tok.Percent, 6, '%');
 
-// Bracket depth change of a token, for skipping balanced token runs during recovery.
-function bracketChange(t: TokType): number {
-  switch (t) {
-    case Tok.OBrace:
-    case Tok.OBrack:
-    case Tok.OParen:
-    case Tok.TemplateInterp:
-    case Tok.TemplateControl:
-      return 1;
-    case Tok.CBrace:
-    case Tok.CBrack:
-    case Tok.CParen:
-    case Tok.TemplateSeqEnd:
-      return -1;
-    default:
-      return 0;
-  }
-}
-
 // Flat template items, before strip markers, heredoc flushing and nesting are applied.
 const F_TEXT = 0;
 const F_INTERP = 1;
@@ -118,6 +99,8 @@ const F_ENDIF = 4;
 const F_FOR = 5;
 const F_ENDFOR = 6;
 const F_BAD = 7; // an unparseable directive; skipped when nesting
+/** The items that end an if/for body. */
+const CLOSERS = (1 << F_ELSE) | (1 << F_ENDIF) | (1 << F_ENDFOR);
 
 interface FlatItem {
   k: number;
@@ -144,6 +127,8 @@ class Parser {
   private blockDepth = 0;
   private depth = 0;
   private abandoned = false;
+  /** Set by exprList: whether the list's last item was followed by `...`. */
+  private listExpanded = false;
 
   constructor(
     private readonly src: string,
@@ -163,24 +148,22 @@ class Parser {
   private readonly pcKey = new Int32Array(256).fill(-1);
   private readonly pcPos: Pos[] = new Array<Pos>(256);
 
-  private sp(i: number): Pos {
-    const k = i << 1;
+  /** Pos of token edge `k`: token `k >> 1`, its start (low bit 0) or its end (low bit 1). */
+  private edge(k: number): Pos {
     const slot = k & 255;
     if (this.pcKey[slot] === k) return this.pcPos[slot];
-    const p = this.ts.startPos(i);
+    const p = k & 1 ? this.ts.endPos(k >> 1) : this.ts.startPos(k >> 1);
     this.pcKey[slot] = k;
     this.pcPos[slot] = p;
     return p;
   }
 
+  private sp(i: number): Pos {
+    return this.edge(i << 1);
+  }
+
   private ep(i: number): Pos {
-    const k = (i << 1) | 1;
-    const slot = k & 255;
-    if (this.pcKey[slot] === k) return this.pcPos[slot];
-    const p = this.ts.endPos(i);
-    this.pcKey[slot] = k;
-    this.pcPos[slot] = p;
-    return p;
+    return this.edge((i << 1) | 1);
   }
 
   private text(i: number): string {
@@ -249,7 +232,8 @@ class Parser {
   }
 
   private isKeyword(t: number, kw: string): boolean {
-    return this.ts.type[t] === Tok.Ident && this.ts.end[t] - this.ts.start[t] === kw.length && this.text(t) === kw;
+    const ts = this.ts;
+    return ts.type[t] === Tok.Ident && ts.end[t] - ts.start[t] === kw.length && this.src.startsWith(kw, ts.start[t]);
   }
 
   /** Placeholder for an expression that could not be parsed. */
@@ -274,7 +258,7 @@ class Parser {
    * Stops before a `}` that would close the enclosing block.
    */
   private recoverLine(): void {
-        let depth = 0;
+    let depth = 0;
     for (;;) {
       const t = this.i;
       if (this.ty(t) === Tok.EOF) return;
@@ -290,11 +274,11 @@ class Parser {
   }
 
   /**
-   * Skips balanced tokens until `close` at depth 0, which is consumed and returned. Gives up
-   * (returns null) at EOF, or before a `}` at depth 0 when looking for something else.
+   * Skips balanced tokens until `close` at depth 0, which is consumed and its index returned.
+   * Gives up (returns -1) at EOF, or before a `}` at depth 0 when looking for something else.
    */
   private skipTo(close: TokType): number {
-        let depth = 0;
+    let depth = 0;
     for (;;) {
       const t = this.i;
       if (this.ty(t) === Tok.EOF) return -1;
@@ -332,8 +316,8 @@ class Parser {
           this.i++;
           continue;
         case Tok.EOF:
-          // An unterminated string or comment already explains the missing brace.
-          if (open >= 0 && !this.diags.list.some((d) => d.summary.startsWith('Unterminated')))
+          // A string or comment that ran to the end already explains the missing brace.
+          if (open >= 0 && !this.ts.unterminated)
             this.err(
               'Unclosed configuration block',
               this.sp(open),
@@ -376,7 +360,7 @@ class Parser {
             if (b) blocks.push(b);
             continue;
           }
-          const n = (this.i + 1);
+          const n = this.i + 1;
           if (nt === Tok.Newline || nt === Tok.EOF)
             this.err(
               'Argument or block definition required',
@@ -442,17 +426,15 @@ class Parser {
         labels.push(this.text(t));
         labelRanges.push(this.r(this.sp(t), this.ep(t)));
         this.i++;
-      } else if (
-        this.ty(t) === Tok.OQuote &&
-        this.ty(t + 1) === Tok.QuotedLit &&
-        this.ty(t + 2) === Tok.CQuote &&
-        isPlainLiteral(this.text(t + 1))
-      ) {
-        // Plain quoted label: no template machinery needed.
-        labels.push(this.text(t + 1));
-        labelRanges.push(this.r(this.sp(t), this.ep(t + 2)));
-        this.i += 3;
       } else if (this.ty(t) === Tok.OQuote) {
+        const plain = this.plainQuoted(t);
+        if (plain !== null) {
+          // Plain quoted label: no template machinery needed.
+          labels.push(plain);
+          labelRanges.push(this.r(this.sp(t), this.ep(t + 2)));
+          this.i += 3;
+          continue;
+        }
         const before = this.nerr;
         const tmpl = this.parseQuotedTemplate();
         let s = '';
@@ -712,22 +694,35 @@ class Parser {
     this.next();
     this.pushNL(true);
     const args: Expr[] = [];
-    let expandFinal = false;
+    const close = this.exprList(args, Tok.CParen, true);
+    const expandFinal = this.listExpanded;
+    this.popNL();
+    const end = this.listEnd(close, args, open);
+    return { kind: 'FunctionCall', name, nameRange, args, expandFinal, range: this.r(start, end) };
+  }
+
+  /**
+   * Comma-separated expressions (a trailing comma allowed) up to `closeType`, which is consumed
+   * and returned (-1 if recovery did not find it). With `expand`, the last item may be followed
+   * by `...` (a call's expanded final argument), reported in `listExpanded`.
+   */
+  private exprList(items: Expr[], closeType: TokType, expand: boolean): number {
+    let expanded = false;
     let close = -1;
     for (;;) {
       let t = this.peek();
-      if (this.ty(t) === Tok.CParen) {
+      if (this.ty(t) === closeType) {
         close = this.next();
         break;
       }
       const before = this.nerr;
-      args.push(this.parseExpr());
+      items.push(this.parseExpr());
       t = this.peek();
-      if (this.ty(t) === Tok.Ellipsis) {
+      if (expand && this.ty(t) === Tok.Ellipsis) {
         this.next();
-        expandFinal = true;
+        expanded = true;
         t = this.peek();
-        if (this.ty(t) === Tok.CParen) {
+        if (this.ty(t) === closeType) {
           close = this.next();
           break;
         }
@@ -737,30 +732,33 @@ class Parser {
           this.ep(t),
           'An expanded function argument (with ...) must be immediately followed by closing parentheses.',
         );
-        close = this.skipTo(Tok.CParen);
+        close = this.skipTo(closeType);
         break;
       }
       if (this.ty(t) === Tok.Comma) {
         this.next();
         continue;
       }
-      if (this.ty(t) === Tok.CParen) {
+      if (this.ty(t) === closeType) {
         close = this.next();
         break;
       }
-      if (this.nerr === before)
-        this.err(
-          'Missing argument separator',
-          this.sp(t),
-          this.ep(t),
-          'A comma is required to separate each function argument from the next.',
-        );
-      close = this.skipTo(Tok.CParen);
+      if (this.nerr === before) {
+        if (expand)
+          this.err('Missing argument separator', this.sp(t), this.ep(t), 'A comma is required to separate each function argument from the next.');
+        else this.err('Missing item separator', this.sp(t), this.ep(t), 'Expected a comma to mark the beginning of the next item.');
+      }
+      close = this.skipTo(closeType);
       break;
     }
-    this.popNL();
-    const end = close >= 0 ? this.ep(close) : args.length ? args[args.length - 1].range.end : this.ep(open);
-    return { kind: 'FunctionCall', name, nameRange, args, expandFinal, range: this.r(start, end) };
+    this.listExpanded = expanded; // after the items: a nested call's list has already finished
+    return close;
+  }
+
+  /** Where a bracketed list ends: its closer, else (after an error) its last item, else its opener. */
+  private listEnd(close: number, items: { range: Range }[], open: number): Pos {
+    if (close >= 0) return this.ep(close);
+    return items.length ? items[items.length - 1].range.end : this.ep(open);
   }
 
   private parseTuple(): Expr {
@@ -772,31 +770,9 @@ class Parser {
       return f;
     }
     const items: Expr[] = [];
-    let close = -1;
-    for (;;) {
-      let t = this.peek();
-      if (this.ty(t) === Tok.CBrack) {
-        close = this.next();
-        break;
-      }
-      const before = this.nerr;
-      items.push(this.parseExpr());
-      t = this.peek();
-      if (this.ty(t) === Tok.Comma) {
-        this.next();
-        continue;
-      }
-      if (this.ty(t) === Tok.CBrack) {
-        close = this.next();
-        break;
-      }
-      if (this.nerr === before)
-        this.err('Missing item separator', this.sp(t), this.ep(t), 'Expected a comma to mark the beginning of the next item.');
-      close = this.skipTo(Tok.CBrack);
-      break;
-    }
+    const close = this.exprList(items, Tok.CBrack, false);
     this.popNL();
-    const end = close >= 0 ? this.ep(close) : items.length ? items[items.length - 1].range.end : this.ep(open);
+    const end = this.listEnd(close, items, open);
     const tuple: TupleExpr = { kind: 'Tuple', items, range: this.r(this.sp(open), end) };
     return tuple;
   }
@@ -811,7 +787,7 @@ class Parser {
     }
     this.popNL();
     this.pushNL(false); // newlines separate object items
-        const items: ObjectItem[] = [];
+    const items: ObjectItem[] = [];
     let close = -1;
     for (;;) {
       while (this.ty(this.i) === Tok.Newline) this.i++;
@@ -868,7 +844,7 @@ class Parser {
       break;
     }
     this.popNL();
-    const end = close >= 0 ? this.ep(close) : items.length ? items[items.length - 1].range.end : this.ep(open);
+    const end = this.listEnd(close, items, open);
     const obj: ObjectExpr = { kind: 'Object', items, range: this.r(this.sp(open), end) };
     return obj;
   }
@@ -952,15 +928,9 @@ class Parser {
       const t = this.peek();
       if (this.ty(t) === Tok.Dot) {
         const n = this.peekN(1);
-        if (this.ty(n) === Tok.Ident) {
-          this.next();
-          this.next();
-          e = this.addAttr(e, this.text(n), n);
-        } else if (this.ty(n) === Tok.Number) {
-          this.next();
-          this.next();
-          e = this.addLegacyIndex(e, n);
-        } else if (this.ty(n) === Tok.Star) {
+        const stepped = this.dotStep(e, n);
+        if (stepped) e = stepped;
+        else if (this.ty(n) === Tok.Star) {
           this.next();
           this.next();
           e = this.parseAttrSplat(e, t, n);
@@ -980,6 +950,18 @@ class Parser {
         e = this.parseIndex(e);
       } else return e;
     }
+  }
+
+  /**
+   * `.name` or legacy `.0` after `e`, where `n` is the token after the dot: consumes both and
+   * returns the extended expression; null (nothing consumed) when `n` is neither.
+   */
+  private dotStep(e: Expr, n: number): Expr | null {
+    const type = this.ty(n);
+    if (type !== Tok.Ident && type !== Tok.Number) return null;
+    this.next();
+    this.next();
+    return type === Tok.Ident ? this.addAttr(e, this.text(n), n) : this.addLegacyIndex(e, n);
   }
 
   private addAttr(e: Expr, name: string, nameTok: number): Expr {
@@ -1050,15 +1032,9 @@ class Parser {
     for (;;) {
       if (this.ty(this.peek()) !== Tok.Dot) break;
       const n = this.peekN(1);
-      if (this.ty(n) === Tok.Ident) {
-        this.next();
-        this.next();
-        each = this.addAttr(each, this.text(n), n);
-      } else if (this.ty(n) === Tok.Number) {
-        this.next();
-        this.next();
-        each = this.addLegacyIndex(each, n);
-      } else if (this.ty(n) === Tok.Star) {
+      const stepped = this.dotStep(each, n);
+      if (stepped) each = stepped;
+      else if (this.ty(n) === Tok.Star) {
         this.next();
         this.next();
         this.err(
@@ -1074,22 +1050,27 @@ class Parser {
 
   // ----------------------------------------------------------------------------- templates
 
+  /** The text of `"text"` starting at `open` when there is nothing in it to unescape, else null. */
+  private plainQuoted(open: number): string | null {
+    const type = this.ts.type;
+    if (type[open + 1] !== Tok.QuotedLit || type[open + 2] !== Tok.CQuote) return null;
+    const raw = this.text(open + 1);
+    return isPlainLiteral(raw) ? raw : null;
+  }
+
   parseQuotedTemplate(): TemplateExpr {
     const open = this.i++;
-    const type = this.ts.type;
     // Fast path for the common plain string: "text" with nothing to unescape.
-    if (type[open + 1] === Tok.QuotedLit && type[open + 2] === Tok.CQuote) {
-      const raw = this.text(open + 1);
-      if (isPlainLiteral(raw)) {
-        this.i += 2;
-        return {
-          kind: 'Template',
-          parts: [{ kind: 'Text', value: raw, range: this.r(this.sp(open + 1), this.ep(open + 1)) }],
-          range: this.r(this.sp(open), this.ep(open + 2)),
-        };
-      }
+    const plain = this.plainQuoted(open);
+    if (plain !== null) {
+      this.i += 2;
+      return {
+        kind: 'Template',
+        parts: [{ kind: 'Text', value: plain, range: this.r(this.sp(open + 1), this.ep(open + 1)) }],
+        range: this.r(this.sp(open), this.ep(open + 2)),
+      };
     }
-    const items = this.templateItems(Tok.CQuote, true);
+    const items = this.templateItems(Tok.CQuote);
     const close = this.i;
     if (this.ty(close) === Tok.CQuote) this.i++;
     const parts = this.buildTemplate(items);
@@ -1100,7 +1081,7 @@ class Parser {
   private parseHeredoc(): TemplateExpr {
     const open = this.i++;
     const flush = this.src.charCodeAt(this.ts.start[open] + 2) === 45; // <<-
-    const items = this.templateItems(Tok.CHeredoc, false);
+    const items = this.templateItems(Tok.CHeredoc);
     const close = this.i;
     if (this.ty(close) === Tok.CHeredoc) this.i++;
     const parts = this.buildTemplate(items, flush);
@@ -1109,7 +1090,7 @@ class Parser {
   }
 
   parseBareTemplate(start: Pos): TemplateExpr {
-    const items = this.templateItems(Tok.EOF, false);
+    const items = this.templateItems(Tok.EOF);
     const eof = this.ts.n - 1;
     const parts = this.buildTemplate(items);
     if (parts.length === 0) parts.push({ kind: 'Text', value: '', range: this.r(start, start) });
@@ -1117,8 +1098,8 @@ class Parser {
   }
 
   /** Reads template tokens up to (not including) `closeType` into flat items. */
-  private templateItems(closeType: TokType, quoted: boolean): FlatItem[] {
-        const items: FlatItem[] = [];
+  private templateItems(closeType: TokType): FlatItem[] {
+    const items: FlatItem[] = [];
     for (;;) {
       const t = this.i;
       if (this.ty(t) === closeType || this.ty(t) === Tok.EOF) return items;
@@ -1163,7 +1144,7 @@ class Parser {
   /** One `${ expr }` or `%{ directive }` sequence. */
   private templateSequence(open: number): FlatItem {
     this.i++;
-    const sl = this.ep(open).byte - this.sp(open).byte === 3; // ${~ / %{~
+    const sl = this.ts.end[open] - this.ts.start[open] === 3; // ${~ / %{~
     this.pushNL(true);
     const before = this.nerr;
     let item: FlatItem;
@@ -1260,8 +1241,11 @@ class Parser {
     return this.nest(items, { j: 0 }, 0);
   }
 
-  /** Builds parts until an item of kind `stop1`/`stop2` (left unconsumed) or the end. */
-  private nest(items: FlatItem[], pos: { j: number }, stopMask: number, level = 0): TemplatePart[] {
+  /**
+   * Builds parts up to the end or, inside an if/for (level > 0), up to an else/endif/endfor item,
+   * which is left unconsumed for the enclosing directive.
+   */
+  private nest(items: FlatItem[], pos: { j: number }, level: number): TemplatePart[] {
     const parts: TemplatePart[] = [];
     if (level > MAX_DEPTH) {
       const it = items[pos.j];
@@ -1272,7 +1256,7 @@ class Parser {
     }
     while (pos.j < items.length) {
       const it = items[pos.j];
-      if (stopMask & (1 << it.k)) return parts;
+      if (level > 0 && (CLOSERS & (1 << it.k)) !== 0) return parts;
       pos.j++;
       switch (it.k) {
         case F_TEXT: {
@@ -1288,12 +1272,12 @@ class Parser {
           parts.push({ kind: 'Interp', expr: it.expr!, stripLeft: it.sl, stripRight: it.sr, range: it.range });
           break;
         case F_IF: {
-          const then = this.nest(items, pos, (1 << F_ELSE) | (1 << F_ENDIF) | (1 << F_ENDFOR), level + 1);
+          const then = this.nest(items, pos, level + 1);
           let els: TemplatePart[] | undefined;
           let end = items[pos.j];
           if (end && end.k === F_ELSE) {
             pos.j++;
-            els = this.nest(items, pos, (1 << F_ELSE) | (1 << F_ENDIF) | (1 << F_ENDFOR), level + 1);
+            els = this.nest(items, pos, level + 1);
             end = items[pos.j];
           }
           let endPos = (els && els.length ? els[els.length - 1] : then.length ? then[then.length - 1] : it).range.end;
@@ -1315,7 +1299,7 @@ class Parser {
           break;
         }
         case F_FOR: {
-          const body = this.nest(items, pos, (1 << F_ELSE) | (1 << F_ENDIF) | (1 << F_ENDFOR), level + 1);
+          const body = this.nest(items, pos, level + 1);
           const end = items[pos.j];
           let endPos = body.length ? body[body.length - 1].range.end : it.range.end;
           if (end && end.k === F_ENDFOR) {
@@ -1338,15 +1322,13 @@ class Parser {
         case F_BAD:
           break;
         default:
-          // else/endif/endfor with no opening directive at this level
-          if (stopMask === 0)
-            this.err(
-              'Unexpected template directive',
-              it.range.start,
-              it.range.end,
-              `"%{ ${DIRECTIVE_NAMES[it.k]} }" has no matching opening directive.`,
-            );
-          else return parts;
+          // else/endif/endfor outside any if/for (inside one, they ended the loop above)
+          this.err(
+            'Unexpected template directive',
+            it.range.start,
+            it.range.end,
+            `"%{ ${DIRECTIVE_NAMES[it.k]} }" has no matching opening directive.`,
+          );
       }
     }
     return parts;
@@ -1403,7 +1385,7 @@ class Parser {
             this.escapeError(
               start,
               i,
-              2,
+              e === undefined ? 1 : 2,
               e === undefined ? 'A backslash must be followed by an escape sequence selector.' : `The symbol "${e}" is not a valid escape sequence selector.`,
             );
             i += e === undefined ? 1 : 2;

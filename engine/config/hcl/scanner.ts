@@ -56,12 +56,36 @@ export const Tok = {
 export type TokType = (typeof Tok)[keyof typeof Tok];
 
 /**
+ * How a token changes bracket depth: +1 for an opener (including `${` and `%{`), -1 for a closer.
+ * The parser uses it to skip balanced runs while recovering, the formatter to indent.
+ */
+export function bracketChange(t: TokType): number {
+  switch (t) {
+    case Tok.OBrace:
+    case Tok.OBrack:
+    case Tok.OParen:
+    case Tok.TemplateInterp:
+    case Tok.TemplateControl:
+      return 1;
+    case Tok.CBrace:
+    case Tok.CBrack:
+    case Tok.CParen:
+    case Tok.TemplateSeqEnd:
+      return -1;
+    default:
+      return 0;
+  }
+}
+
+/**
  * The token stream, as parallel typed arrays (token i is `type[i]`, `start[i]`..`end[i]`, ...):
  * a 2 MB file has about a million tokens, and one object per token would mostly feed the GC.
  * Offsets are indexes into the scanned string; Pos objects are made only when a node needs one.
  */
 export class Tokens {
   n = 0;
+  /** A string, heredoc or comment ran to the end of the input (and was reported). */
+  unterminated = false;
   type: Uint8Array;
   start: Int32Array; // string index of the first char
   end: Int32Array; // string index after the last char
@@ -182,21 +206,39 @@ const TBare = 2;
 interface TemplateCtx {
   kind: number;
   delim: string; // heredoc closing marker
-  open: Pos; // where the template began, for "unterminated" errors
+  openTok: number; // the opening quote/heredoc token, for "unterminated" errors (-1 for TBare)
 }
 
 // Entries on the brace stack: a plain `{`, or the opening of a template sequence (`${`/`%{`).
 const BracePlain = 0;
 const BraceSeq = 1;
 
-const idStartRe = /[\p{L}\p{Nl}]/u;
-const idContinueRe = /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]/u;
+// Sticky (`y`): tested at a given index of the source, so no one-character string is made.
+const idStartRe = /[\p{L}\p{Nl}]/uy;
+const idContinueRe = /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]/uy;
 
 export function isIdentStart(c: number): boolean {
   return (c >= C.LA && c <= C.LZ) || (c >= C.UA && c <= C.UZ) || c === C.Underscore;
 }
 export function isIdentContinue(c: number): boolean {
   return isIdentStart(c) || (c >= C.D0 && c <= C.D9) || c === C.Minus;
+}
+
+/** Is `s` one HCL identifier (what the scanner reads as a name)? For labels, keys and generated names. */
+export function isIdentifier(s: string): boolean {
+  if (s === '') return false;
+  for (let p = 0; p < s.length; ) {
+    const c = s.charCodeAt(p);
+    if (c < 128) {
+      if (!(p === 0 ? isIdentStart(c) : isIdentContinue(c))) return false;
+    } else {
+      const re = p === 0 ? idStartRe : idContinueRe;
+      re.lastIndex = p;
+      if (!re.test(s)) return false;
+    }
+    p += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+  }
+  return true;
 }
 
 /** Scans `src` into tokens; the last token is always EOF. Lexical errors go to `diags`. */
@@ -228,7 +270,8 @@ class Scanner {
     this.lineStart = start ? -(start.col - 1) : 0;
     this.base = start ? start.byte : 0;
     this.keepComments = !!opts.keepComments;
-    this.toks = new Tokens((src.length >> 2) + 16, this.base);
+    // Configurations run at 0.2-0.38 tokens per char: a third is enough for most without growing.
+    this.toks = new Tokens(((src.length / 3) | 0) + 16, this.base);
   }
 
   private here(): Pos {
@@ -266,7 +309,7 @@ class Scanner {
       this.lineStart = this.opts.start ? this.lineStart : 1;
     }
     if (this.opts.mode === 'template') {
-      this.templates.push({ kind: TBare, delim: '', open: this.here() });
+      this.templates.push({ kind: TBare, delim: '', openTok: -1 });
       this.inTemplate = true;
     }
     for (;;) {
@@ -317,7 +360,7 @@ class Scanner {
       case C.Quote:
         this.pos++;
         this.emit(Tok.OQuote);
-        this.templates.push({ kind: TQuote, delim: '', open: this.markPos() });
+        this.templates.push({ kind: TQuote, delim: '', openTok: this.toks.n - 1 });
         this.inTemplate = true;
         return true;
       case C.LBrace:
@@ -455,9 +498,9 @@ class Scanner {
 
   /** Is the (non-ASCII) code point at `p` a letter that may start/continue an identifier? */
   private uniIdent(p: number, startChar: boolean): boolean {
-    const cp = this.src.codePointAt(p) ?? 0;
-    const ch = String.fromCodePoint(cp);
-    return startChar ? idStartRe.test(ch) : idContinueRe.test(ch);
+    const re = startChar ? idStartRe : idContinueRe;
+    re.lastIndex = p;
+    return re.test(this.src);
   }
 
   private ident(): void {
@@ -514,6 +557,7 @@ class Scanner {
     for (;;) {
       if (p >= this.n) {
         this.pos = p;
+        this.toks.unterminated = true;
         this.error(
           'Unterminated comment',
           start,
@@ -551,7 +595,7 @@ class Scanner {
     this.emit(Tok.OHeredoc);
     this.line++;
     this.lineStart = this.pos;
-    this.templates.push({ kind: THeredoc, delim: src.slice(nameStart, nameEnd), open: this.markPos() });
+    this.templates.push({ kind: THeredoc, delim: src.slice(nameStart, nameEnd), openTok: this.toks.n - 1 });
     this.inTemplate = true;
     return true;
   }
@@ -568,6 +612,14 @@ class Scanner {
     return p - begin;
   }
 
+  /** Emits the literal text from the mark up to `p`, if there is any. */
+  private flushLit(p: number, litType: TokType): void {
+    if (p > this.pos) {
+      this.pos = p;
+      this.emit(litType);
+    }
+  }
+
   /** Scans literal template text up to the next sequence opener or the end of the template. */
   private scanTemplate(): void {
     const src = this.src;
@@ -576,12 +628,6 @@ class Scanner {
     const litType = ctx.kind === TQuote ? Tok.QuotedLit : Tok.StringLit;
     this.mark();
     let p = this.pos;
-    const flushLit = (): void => {
-      if (p > this.pos) {
-        this.pos = p;
-        this.emit(litType);
-      }
-    };
     if (ctx.kind === THeredoc && p === this.lineStart) {
       const len = this.heredocCloser(p, ctx.delim);
       if (len >= 0) {
@@ -593,13 +639,15 @@ class Scanner {
     }
     for (;;) {
       if (p >= n) {
-        flushLit();
+        this.flushLit(p, litType);
         if (ctx.kind !== TBare) {
           this.mark();
+          this.toks.unterminated = true;
+          const open = this.toks.startPos(ctx.openTok);
           this.error(
             'Unterminated template string',
-            ctx.open,
-            { line: ctx.open.line, col: ctx.open.col + 1, byte: ctx.open.byte + 1 },
+            open,
+            { line: open.line, col: open.col + 1, byte: open.byte + 1 },
             ctx.kind === TQuote
               ? 'No closing quote was found for the string.'
               : `No closing marker "${ctx.delim}" was found for this heredoc.`,
@@ -612,7 +660,7 @@ class Scanner {
       const c = src.charCodeAt(p);
       if (ctx.kind === TQuote) {
         if (c === C.Quote) {
-          flushLit();
+          this.flushLit(p, litType);
           this.mark();
           this.pos++;
           this.emit(Tok.CQuote);
@@ -625,13 +673,12 @@ class Scanner {
           continue;
         }
         if (c === C.LF || (c === C.CR && src.charCodeAt(p + 1) === C.LF)) {
-          flushLit();
+          this.flushLit(p, litType);
           this.mark();
-          const at = this.markPos();
           this.error(
             'Invalid multi-line string',
-            ctx.open,
-            at,
+            this.toks.startPos(ctx.openTok),
+            this.markPos(),
             'Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \\n escape to represent a newline character or use the "heredoc" multi-line template syntax.',
           );
           this.emit(Tok.CQuote);
@@ -647,7 +694,7 @@ class Scanner {
           continue;
         }
         if (d === C.LBrace) {
-          flushLit();
+          this.flushLit(p, litType);
           this.mark();
           this.pos += src.charCodeAt(this.pos + 2) === C.Tilde ? 3 : 2;
           this.emit(c === C.Dollar ? Tok.TemplateInterp : Tok.TemplateControl);
@@ -663,7 +710,7 @@ class Scanner {
         if (ctx.kind === THeredoc) {
           const len = this.heredocCloser(p, ctx.delim);
           if (len >= 0) {
-            flushLit();
+            this.flushLit(p, litType);
             this.mark();
             this.pos = p + len;
             this.emit(Tok.CHeredoc);

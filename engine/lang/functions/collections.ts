@@ -5,33 +5,9 @@
 
 import type { FunctionDef } from './types.js';
 import type { Value, ValueObject } from '../value.js';
-import { Unknown, isObject, valuesEqual } from '../value.js';
-import {
-  argError,
-  callError,
-  compareStrings,
-  dedupe,
-  graphemeCount,
-  hasUnknown,
-  numberToString,
-  setProp,
-  sortSet,
-  toArray,
-  toBool,
-  toInt,
-  toNum,
-  toStr,
-  typeOf,
-  unifyElements,
-  unifyTypes,
-  convertTo,
-  typeOfValue,
-  valueKey,
-} from './args.js';
-
-const list = (name: string) => ({ name, type: 'list' as const });
-const any = (name: string) => ({ name, type: 'any' as const });
-const num = (name: string) => ({ name, type: 'number' as const });
+import { Unknown, isObject, setKey, valuesEqual } from '../value.js';
+import { compareStrings, dedupe, numberToString, sortSet, unifyValues, valueKey } from '../convert.js';
+import { any, anything, argError, callError, graphemeCount, hasUnknown, list, map, num, str, toArray, toBool, toInt, toNum, toStr, typeOf } from './args.js';
 
 /** A list, set or tuple argument; `reason` is Terraform's complaint about anything else. */
 function seq(v: Value, reason: () => Error): Value[] {
@@ -62,11 +38,10 @@ function setArgs(args: readonly Value[], param0: string, paramN: string): Value[
     return a;
   });
   for (const a of arrays) if (hasUnknown(a)) return new Unknown('set');
-  const all: Value[] = [];
-  for (const a of arrays) for (const v of a) all.push(v);
-  const t = unifyTypes(all.map(typeOfValue));
-  if (!t) throw callError('given sets must all have compatible element types');
-  return arrays.map((a) => dedupe(a.map((v) => convertTo(v, t))));
+  const all = unifyValues(arrays.flat(1));
+  if (!all) throw callError('given sets must all have compatible element types');
+  let at = 0;
+  return arrays.map((a) => dedupe(all.slice(at, (at += a.length))));
 }
 
 function keySet(vals: readonly Value[]): Set<string> {
@@ -117,9 +92,9 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
   },
   coalesce: {
     params: [],
-    variadic: { name: 'vals', type: 'any', allowNull: true, allowUnknown: true },
+    variadic: anything('vals'),
     impl: (vals) => {
-      const u = vals.length ? unifyElements(vals) : undefined;
+      const u = vals.length ? unifyValues(vals) : undefined;
       if (!u) throw callError('all arguments must have the same type');
       for (const v of u) {
         if (v instanceof Unknown) return new Unknown(v.type);
@@ -131,7 +106,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
   },
   coalescelist: {
     params: [],
-    variadic: { name: 'vals', type: 'any', allowNull: true, allowUnknown: true },
+    variadic: anything('vals'),
     impl: (vals) => {
       for (let i = 0; i < vals.length; i++) {
         const v = vals[i];
@@ -164,7 +139,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   contains: {
-    params: [any('list'), { name: 'value', type: 'any', allowNull: true }],
+    params: [any('list'), { ...any('value'), allowNull: true }],
     impl: ([l, value]) => {
       const items = seq(l, () => callError('argument must be list, tuple, or set'));
       let unknown = false;
@@ -180,7 +155,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     impl: ([l]) => {
       const items = toArray(l, 0, 'list');
       if (hasUnknown(items)) return new Unknown('list');
-      const u = unifyElements(items);
+      const u = unifyValues(items);
       if (!u) throw argError(0, 'list', 'all list elements must have the same type');
       return dedupe(u);
     },
@@ -217,7 +192,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   index: {
-    params: [any('list'), { name: 'value', type: 'any', allowNull: true }],
+    params: [any('list'), { ...any('value'), allowNull: true }],
     impl: ([l, value]) => {
       const items = seq(l, () => callError('argument must be a list or tuple'));
       for (let i = 0; i < items.length; i++) {
@@ -252,8 +227,8 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   lookup: {
-    params: [any('inputMap'), { name: 'key', type: 'string' }],
-    variadic: { name: 'default', type: 'any', allowNull: true, allowUnknown: true },
+    params: [any('inputMap'), str('key')],
+    variadic: anything('default'),
     impl: ([m, keyV, ...defaults]) => {
       if (defaults.length > 1) throw callError(`lookup() takes two or three arguments, got ${2 + defaults.length}`);
       const obj = mapArg(m, 0, 'inputMap', 'lookup() requires a map as the first argument');
@@ -272,24 +247,24 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
       if (vals.length !== keys.length) throw callError('length of keys and values should be equal');
       if (hasUnknown(keys) || hasUnknown(search)) return new Unknown('list');
       // Keys and search set are compared after conversion to their common type.
-      const t = unifyTypes([...keys, ...search].map(typeOfValue));
-      if (!t) throw argError(2, 'searchset', 'searchset must be of the same type as keys');
-      const wanted = keySet(search.map((v) => convertTo(v, t)));
+      const both = unifyValues(keys.concat(search));
+      if (!both) throw argError(2, 'searchset', 'searchset must be of the same type as keys');
+      const wanted = keySet(both.slice(keys.length));
       const out: Value[] = [];
-      for (let i = 0; i < keys.length; i++) if (wanted.has(valueKey(convertTo(keys[i], t)))) out.push(vals[i]);
+      for (let i = 0; i < keys.length; i++) if (wanted.has(valueKey(both[i]))) out.push(vals[i]);
       return out;
     },
   },
   merge: {
     params: [],
-    variadic: { name: 'maps', type: 'any', allowNull: true },
+    variadic: { ...any('maps'), allowNull: true },
     impl: (maps) => {
       const out: ValueObject = {};
       for (let i = 0; i < maps.length; i++) {
         const m = maps[i];
         if (m === null) continue;
         if (!isObject(m)) throw callError(`arguments must be maps or objects, got "${typeOf(m)}"`);
-        for (const k of Object.keys(m)) setProp(out, k, m[k]);
+        for (const k of Object.keys(m)) setKey(out, k, m[k]);
       }
       return out;
     },
@@ -434,7 +409,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   transpose: {
-    params: [{ name: 'values', type: 'map' }],
+    params: [map('values')],
     impl: ([m]) => {
       const obj = mapArg(m, 0, 'values');
       const out: ValueObject = {};
@@ -448,7 +423,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
           const nk = toStr(v, 0, 'values');
           const existing = Object.prototype.hasOwnProperty.call(out, nk) ? (out[nk] as Value[]) : undefined;
           if (existing) existing.push(k);
-          else setProp(out, nk, [k]);
+          else setKey(out, nk, [k]);
         }
       }
       return out;
@@ -465,7 +440,7 @@ export const COLLECTION_FUNCTIONS: Record<string, FunctionDef> = {
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
         if (k === null) throw callError(`keys list has null value at index ${i}`);
-        setProp(out, typeof k === 'number' ? numberToString(k) : toStr(k, 0, 'keys'), vals[i]);
+        setKey(out, typeof k === 'number' ? numberToString(k) : toStr(k, 0, 'keys'), vals[i]);
       }
       return out;
     },

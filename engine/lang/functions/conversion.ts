@@ -4,19 +4,20 @@
 
 import type { FunctionDef } from './types.js';
 import type { Value, ValueObject } from '../value.js';
-import { Sensitive, Unknown, isObject, markSensitive, unmark } from '../value.js';
-import { argError, dedupe, hasUnknown, numberToString, parseDecimal, setProp, sortSet, typeOf, unifyElements } from './args.js';
+import { Sensitive, Unknown, isObject, markSensitive, setKey, unmark } from '../value.js';
+import { dedupe, numberToString, parseBool, parseNumber, sortSet, unifyValues } from '../convert.js';
+import { anything, argError, hasUnknown, typeOf } from './args.js';
 
-const v = { name: 'v', type: 'any' as const, allowNull: true, allowUnknown: true };
-const marked = { name: 'value', type: 'any' as const, allowNull: true, allowUnknown: true };
+const v = anything('v');
+const marked = anything('value');
 
 function toList(x: Value, kind: 'list' | 'set'): Value {
   if (x === null) return null;
   if (x instanceof Unknown) return new Unknown(kind);
   if (!Array.isArray(x)) throw argError(0, 'v', `cannot convert ${typeOf(x)} to ${kind} of any single type`);
-  const u = unifyElements(x);
+  const u = unifyValues(x);
   if (!u) throw argError(0, 'v', `cannot convert tuple to ${kind} of any single type`);
-  if (kind === 'list') return u === x ? x.slice() : u;
+  if (kind === 'list') return u === x ? x.slice() : (u as Value[]);
   if (hasUnknown(u)) return new Unknown('set');
   return sortSet(dedupe(u));
 }
@@ -27,9 +28,9 @@ export const CONVERSION_FUNCTIONS: Record<string, FunctionDef> = {
     impl: ([x]) => {
       if (x === null || typeof x === 'boolean') return x;
       if (x instanceof Unknown) return new Unknown('bool');
-      if (x === 'true') return true;
-      if (x === 'false') return false;
       if (typeof x === 'string') {
+        const b = parseBool(x);
+        if (b !== undefined) return b;
         throw argError(0, 'v', `cannot convert ${JSON.stringify(x)} to bool; only the strings "true" or "false" are allowed`);
       }
       throw argError(0, 'v', `cannot convert ${typeOf(x)} to bool`);
@@ -41,7 +42,7 @@ export const CONVERSION_FUNCTIONS: Record<string, FunctionDef> = {
       if (x === null || typeof x === 'number') return x;
       if (x instanceof Unknown) return new Unknown('number');
       if (typeof x === 'string') {
-        const n = parseDecimal(x);
+        const n = parseNumber(x);
         if (n === undefined) {
           throw argError(0, 'v', `cannot convert ${JSON.stringify(x)} to number; given string must be a decimal representation of a number`);
         }
@@ -69,10 +70,10 @@ export const CONVERSION_FUNCTIONS: Record<string, FunctionDef> = {
       if (x instanceof Unknown) return new Unknown('map');
       if (!isObject(x)) throw argError(0, 'v', `cannot convert ${typeOf(x)} to map of any single type`);
       const keys = Object.keys(x);
-      const u = unifyElements(keys.map((k) => x[k]));
+      const u = unifyValues(keys.map((k) => x[k]));
       if (!u) throw argError(0, 'v', 'cannot convert object to map of any single type');
       const out: ValueObject = {};
-      keys.forEach((k, i) => setProp(out, k, u[i]));
+      keys.forEach((k, i) => setKey(out, k, u[i]));
       return out;
     },
   },
@@ -98,7 +99,7 @@ export const CONVERSION_FUNCTIONS: Record<string, FunctionDef> = {
   },
   // Poolform has no ephemeral values, so every value is returned as it is.
   ephemeralasnull: {
-    params: [{ name: 'value', type: 'any', allowNull: true, allowUnknown: true }],
+    params: [anything('value')],
     impl: ([x]) => x,
   },
 };

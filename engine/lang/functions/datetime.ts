@@ -6,7 +6,7 @@
 import type { FunctionDef } from './types.js';
 import { Unknown } from '../value.js';
 import type { Value } from '../value.js';
-import { argError, callError, toStr } from './args.js';
+import { argError, callError, str, toStr } from './args.js';
 
 export interface Timestamp {
   /** Seconds since the Unix epoch (UTC). */
@@ -133,6 +133,8 @@ function localFields(t: Timestamp): Fields {
 
 const pad2 = (n: number) => (n < 10 ? '0' + n : String(n));
 const pad4 = (n: number) => String(n).padStart(4, '0');
+/** A numeric field written with one letter ("D": 2) or two ("DD": 02); undefined for other lengths. */
+const oneOrTwoDigits = (len: number, n: number) => (len === 2 ? pad2(n) : len === 1 ? String(n) : undefined);
 
 function offsetText(offset: number, colon: boolean): string {
   const sign = offset < 0 ? '-' : '+';
@@ -190,66 +192,58 @@ function formatDate(spec: string, t: Timestamp): string {
     const tok = spec.slice(i, j);
     const len = j - i;
     i = j;
-    const bad = (why?: string) => new FormatSpecError(`invalid date format verb ${JSON.stringify(tok)}${why ? ': ' + why : ''}`);
     const h12 = f.hh % 12 === 0 ? 12 : f.hh % 12;
+    // Each verb's text, or undefined with `why` when this many letters is not a valid verb.
+    let text: string | undefined;
+    let why = '';
     switch (c) {
       case 'Y':
-        if (len === 4) out += pad4(f.y);
-        else if (len === 2) out += pad2(f.y % 100);
-        else throw bad('year must either be "YY" or "YYYY"');
+        text = len === 4 ? pad4(f.y) : len === 2 ? pad2(f.y % 100) : undefined;
+        why = 'year must either be "YY" or "YYYY"';
         break;
       case 'M':
-        if (len === 4) out += MONTHS[f.m - 1];
-        else if (len === 3) out += MONTHS[f.m - 1].slice(0, 3);
-        else if (len === 2) out += pad2(f.m);
-        else if (len === 1) out += String(f.m);
-        else throw bad('month must be "M", "MM", "MMM", or "MMMM"');
+        text = len === 4 ? MONTHS[f.m - 1] : len === 3 ? MONTHS[f.m - 1].slice(0, 3) : oneOrTwoDigits(len, f.m);
+        why = 'month must be "M", "MM", "MMM", or "MMMM"';
         break;
       case 'D':
-        if (len === 2) out += pad2(f.d);
-        else if (len === 1) out += String(f.d);
-        else throw bad('day of month must either be "D" or "DD"');
+        text = oneOrTwoDigits(len, f.d);
+        why = 'day of month must either be "D" or "DD"';
         break;
       case 'E':
-        if (len === 4) out += DAYS[f.weekday];
-        else if (len === 3) out += DAYS[f.weekday].slice(0, 3);
-        else throw bad('day of week must either be "EEE" or "EEEE"');
+        text = len === 4 ? DAYS[f.weekday] : len === 3 ? DAYS[f.weekday].slice(0, 3) : undefined;
+        why = 'day of week must either be "EEE" or "EEEE"';
         break;
       case 'h':
-        if (len === 2) out += pad2(f.hh);
-        else if (len === 1) out += String(f.hh);
-        else throw bad('24-hour must either be "h" or "hh"');
+        text = oneOrTwoDigits(len, f.hh);
+        why = '24-hour must either be "h" or "hh"';
         break;
       case 'H':
-        if (len === 2) out += pad2(h12);
-        else if (len === 1) out += String(h12);
-        else throw bad('12-hour must either be "H" or "HH"');
+        text = oneOrTwoDigits(len, h12);
+        why = '12-hour must either be "H" or "HH"';
         break;
       case 'A':
       case 'a':
-        if (len !== 2) throw bad(`must be "${c}${c}"`);
-        out += c === 'A' ? (f.hh < 12 ? 'AM' : 'PM') : f.hh < 12 ? 'am' : 'pm';
+        if (len === 2) text = c === 'A' ? (f.hh < 12 ? 'AM' : 'PM') : f.hh < 12 ? 'am' : 'pm';
+        why = `must be "${c}${c}"`;
         break;
       case 'm':
-        if (len === 2) out += pad2(f.mm);
-        else if (len === 1) out += String(f.mm);
-        else throw bad('minute must either be "m" or "mm"');
+        text = oneOrTwoDigits(len, f.mm);
+        why = 'minute must either be "m" or "mm"';
         break;
       case 's':
-        if (len === 2) out += pad2(f.ss);
-        else if (len === 1) out += String(f.ss);
-        else throw bad('second must either be "s" or "ss"');
+        text = oneOrTwoDigits(len, f.ss);
+        why = 'second must either be "s" or "ss"';
         break;
       case 'Z':
-        if (len === 1) out += t.offset === 0 ? 'Z' : offsetText(t.offset, true);
-        else if (len === 3) out += t.offset === 0 ? 'UTC' : offsetText(t.offset, false);
-        else if (len === 4) out += offsetText(t.offset, false);
-        else if (len === 5) out += offsetText(t.offset, true);
-        else throw bad('timezone must be Z, ZZZZ, or ZZZZZ');
+        if (len === 1) text = t.offset === 0 ? 'Z' : offsetText(t.offset, true);
+        else if (len === 3) text = t.offset === 0 ? 'UTC' : offsetText(t.offset, false);
+        else if (len === 4) text = offsetText(t.offset, false);
+        else if (len === 5) text = offsetText(t.offset, true);
+        why = 'timezone must be Z, ZZZZ, or ZZZZZ';
         break;
-      default:
-        throw bad();
     }
+    if (text === undefined) throw new FormatSpecError(`invalid date format verb ${JSON.stringify(tok)}${why ? ': ' + why : ''}`);
+    out += text;
   }
   return out;
 }
@@ -303,10 +297,7 @@ function totalNanos(t: Timestamp): bigint {
 
 export const DATETIME_FUNCTIONS: Record<string, FunctionDef> = {
   formatdate: {
-    params: [
-      { name: 'format', type: 'string' },
-      { name: 'time', type: 'string' },
-    ],
+    params: [str('format'), str('time')],
     impl: ([specV, timeV]) => {
       const spec = toStr(specV, 0, 'format');
       const t = timestampArg(timeV, 1, 'time');
@@ -319,10 +310,7 @@ export const DATETIME_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   timeadd: {
-    params: [
-      { name: 'timestamp', type: 'string' },
-      { name: 'duration', type: 'string' },
-    ],
+    params: [str('timestamp'), str('duration')],
     impl: ([tsV, durV]) => {
       const t = timestampArg(tsV, 0, 'timestamp', true);
       const d = parseDuration(toStr(durV, 1, 'duration'));
@@ -337,10 +325,7 @@ export const DATETIME_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   timecmp: {
-    params: [
-      { name: 'timestamp_a', type: 'string' },
-      { name: 'timestamp_b', type: 'string' },
-    ],
+    params: [str('timestamp_a'), str('timestamp_b')],
     impl: ([aV, bV]) => {
       const a = totalNanos(timestampArg(aV, 0, 'timestamp_a'));
       const b = totalNanos(timestampArg(bV, 1, 'timestamp_b'));

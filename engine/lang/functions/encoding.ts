@@ -6,12 +6,10 @@
 import { gzipSync } from 'node:zlib';
 import type { FunctionDef } from './types.js';
 import type { Value, ValueObject } from '../value.js';
-import { Unknown, isWhollyKnown } from '../value.js';
-import { argError, callError, setProp, toStr } from './args.js';
+import { Unknown, isWhollyKnown, setKey } from '../value.js';
+import { anything, argError, callError, str, toStr } from './args.js';
 import { jsonEncode } from './json.js';
 import { yamlDecode, yamlEncode } from './yaml.js';
-
-const str = (name: string) => ({ name, type: 'string' as const });
 
 // Go's StdEncoding: padded, standard alphabet; CR and LF are ignored.
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -337,7 +335,7 @@ export const ENCODING_FUNCTIONS: Record<string, FunctionDef> = {
       const [header, ...rows] = records;
       return rows.map((row) => {
         const obj: ValueObject = {};
-        header.forEach((h, i) => setProp(obj, h, row[i]));
+        header.forEach((h, i) => setKey(obj, h, row[i]));
         return obj;
       });
     },
@@ -354,7 +352,7 @@ export const ENCODING_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   jsonencode: {
-    params: [{ name: 'val', type: 'any', allowNull: true, allowUnknown: true }],
+    params: [anything('val')],
     impl: ([v]) => (isWhollyKnown(v) ? jsonEncode(v) : new Unknown('string')),
   },
   textencodebase64: {
@@ -390,7 +388,7 @@ export const ENCODING_FUNCTIONS: Record<string, FunctionDef> = {
     impl: ([s]) => yamlDecode(toStr(s, 0, 'src')),
   },
   yamlencode: {
-    params: [{ name: 'value', type: 'any', allowNull: true, allowUnknown: true }],
+    params: [anything('value')],
     impl: ([v]) => (isWhollyKnown(v) ? yamlEncode(v) : new Unknown('string')),
   },
 };

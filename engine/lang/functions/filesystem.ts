@@ -14,10 +14,11 @@ import * as posix from 'node:path/posix';
 import * as path from 'node:path';
 import type { FunctionContext, FunctionDef } from './types.js';
 import { isObject } from '../value.js';
-import { argError, callError, compareStrings, toStr } from './args.js';
+import { compareStrings } from '../convert.js';
+import { any, argError, callError, str, toStr } from './args.js';
 import { decodeUtf8 } from './encoding.js';
 
-const p = { name: 'path', type: 'string' as const };
+const p = str('path');
 
 export function pathExpand(s: string): string {
   if (s === '' || s[0] !== '~') return s;
@@ -296,7 +297,7 @@ export const FILESYSTEM_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   fileset: {
-    params: [p, { name: 'pattern', type: 'string' }],
+    params: [p, str('pattern')],
     impl: ([givenV, patternV], ctx) => {
       const given = toStr(givenV, 0, 'path');
       const pattern = toStr(patternV, 1, 'pattern');
@@ -318,7 +319,7 @@ export const FILESYSTEM_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   templatefile: {
-    params: [p, { name: 'vars', type: 'any' }],
+    params: [p, any('vars')],
     impl: ([givenV, vars], ctx) => {
       const given = toStr(givenV, 0, 'path');
       if (!isObject(vars)) throw argError(1, 'vars', 'invalid vars value: must be a map');

@@ -4,7 +4,8 @@
 // collections, %q as JSON, width ignored by %t, precision ignored by %v) and because numbers
 // must be rounded from their exact binary value half-to-even, as Go does.
 
-import { callError, numberToString, parseDecimal } from './args.js';
+import { numberToString, parseNumber } from '../convert.js';
+import { callError } from './args.js';
 import { jsonEncode, jsonString } from './json.js';
 import { Unknown, isWhollyKnown } from '../value.js';
 import type { Value } from '../value.js';
@@ -130,7 +131,7 @@ function formatOne(verb: Verb, arg: Value): string {
     default: {
       let x: number | undefined;
       if (typeof arg === 'number') x = arg;
-      else if (typeof arg === 'string') x = parseDecimal(arg);
+      else if (typeof arg === 'string') x = parseNumber(arg);
       if (x === undefined) throw unsupported(verb, 'a number is required');
       if ('dboxX'.includes(verb.mode)) {
         if (!Number.isInteger(x)) throw unsupported(verb, 'an integer is required');

@@ -5,11 +5,11 @@
 import { createHash } from 'node:crypto';
 import type { FunctionDef } from './types.js';
 import { Unknown } from '../value.js';
-import { callError, toStr } from './args.js';
+import { callError, str, toStr } from './args.js';
 
 function hash(algorithm: string, encoding: 'hex' | 'base64'): FunctionDef {
   return {
-    params: [{ name: 'str', type: 'string' }],
+    params: [str('str')],
     impl: ([s]) => createHash(algorithm).update(toStr(s, 0, 'str'), 'utf8').digest(encoding),
   };
 }
@@ -63,10 +63,7 @@ export const HASHING_FUNCTIONS: Record<string, FunctionDef> = {
   // A fresh random value on every call: Terraform shows it as known only after apply.
   uuid: { params: [], impl: () => new Unknown('string') },
   uuidv5: {
-    params: [
-      { name: 'namespace', type: 'string' },
-      { name: 'name', type: 'string' },
-    ],
+    params: [str('namespace'), str('name')],
     impl: ([nsV, nameV]) => {
       const ns = toStr(nsV, 0, 'namespace');
       const parsed = parseUuid(NAMESPACES[ns] ?? ns);

@@ -2,7 +2,8 @@
 // decimal (never exponent form), and Go's HTML-safe string escaping (<, >, & and U+2028/U+2029
 // as \u escapes). JSON.stringify differs on all three, hence this small writer.
 
-import { callError, compareStrings, numberToString } from './args.js';
+import { compareStrings, numberToString } from '../convert.js';
+import { callError } from './args.js';
 import { Unknown, Sensitive } from '../value.js';
 import type { Value } from '../value.js';
 
@@ -21,7 +22,8 @@ export function jsonEncode(v: Value): string {
 }
 
 function write(v: Value, out: string[]): void {
-  if (v === null) {
+  // undefined is not a language value, but plain data from providers may hold it: it means null.
+  if (v === null || v === undefined) {
     out.push('null');
     return;
   }

@@ -5,7 +5,7 @@
 // after the end of the previous one, aligned to its own size.
 
 import type { FunctionDef } from './types.js';
-import { argError, callError, toInt, toStr } from './args.js';
+import { argError, callError, num, str, toInt, toStr } from './args.js';
 import type { Value } from '../value.js';
 
 interface Prefix {
@@ -151,10 +151,7 @@ function bigArg(v: Value, arg: number, param: string): bigint {
 
 export const NETWORK_FUNCTIONS: Record<string, FunctionDef> = {
   cidrhost: {
-    params: [
-      { name: 'prefix', type: 'string' },
-      { name: 'hostnum', type: 'number' },
-    ],
+    params: [str('prefix'), num('hostnum')],
     impl: ([prefixV, hostV]) => {
       const p = prefixArg(prefixV);
       const given = bigArg(hostV, 1, 'hostnum');
@@ -166,7 +163,7 @@ export const NETWORK_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   cidrnetmask: {
-    params: [{ name: 'prefix', type: 'string' }],
+    params: [str('prefix')],
     impl: ([prefixV]) => {
       const p = prefixArg(prefixV);
       if (p.v6) throw callError(`IPv6 addresses cannot have a netmask: ${toStr(prefixV, 0, 'prefix')}`);
@@ -174,11 +171,7 @@ export const NETWORK_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   cidrsubnet: {
-    params: [
-      { name: 'prefix', type: 'string' },
-      { name: 'newbits', type: 'number' },
-      { name: 'netnum', type: 'number' },
-    ],
+    params: [str('prefix'), num('newbits'), num('netnum')],
     impl: ([prefixV, newbitsV, netnumV]) => {
       const p = prefixArg(prefixV);
       const newbits = toInt(newbitsV, 1, 'newbits');
@@ -196,8 +189,8 @@ export const NETWORK_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   cidrsubnets: {
-    params: [{ name: 'prefix', type: 'string' }],
-    variadic: { name: 'newbits', type: 'number' },
+    params: [str('prefix')],
+    variadic: num('newbits'),
     impl: ([prefixV, ...newbitsV]) => {
       const p = prefixArg(prefixV);
       if (newbitsV.length === 0) return [];

@@ -2,9 +2,7 @@
 // BigInt so any base-2..62 integer parses exactly before becoming a number.
 
 import type { FunctionDef } from './types.js';
-import { argError, callError, toNum, toStr } from './args.js';
-
-const num = (name: string) => ({ name, type: 'number' as const });
+import { argError, callError, num, str, toNum, toStr } from './args.js';
 
 const DIGITS = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -64,7 +62,7 @@ export const NUMERIC_FUNCTIONS: Record<string, FunctionDef> = {
   max: extreme(Math.max),
   min: extreme(Math.min),
   parseint: {
-    params: [{ name: 'number', type: 'string' }, num('base')],
+    params: [str('number'), num('base')],
     impl: ([numberV, baseV]) => {
       const text = toStr(numberV, 0, 'number');
       const baseN = toNum(baseV, 1, 'base');

@@ -5,8 +5,8 @@
 
 import type { FunctionDef } from './types.js';
 import type { Value, ValueObject } from '../value.js';
-import { Unknown, isObject } from '../value.js';
-import { argError, callError, graphemes, setProp, toArray, toInt, toStr } from './args.js';
+import { Unknown, isObject, setKey } from '../value.js';
+import { any, anything, argError, callError, graphemes, list, num, str as s, toArray, toInt, toStr } from './args.js';
 import { formatValues } from './format.js';
 import { compileRegex, findAll, replaceAll, RegexSyntaxError } from './regex.js';
 import type { CompiledRegex } from './regex.js';
@@ -101,7 +101,7 @@ function matchValue(c: CompiledRegex, m: RegExpExecArray): Value {
   }
   const obj: ValueObject = {};
   c.names.forEach((name, g) => {
-    if (name !== null) setProp(obj, name, m[g + 1] ?? null);
+    if (name !== null) setKey(obj, name, m[g + 1] ?? null);
   });
   return obj;
 }
@@ -112,8 +112,6 @@ function checkGroups(c: CompiledRegex): void {
     throw argError(0, 'pattern', 'invalid regexp pattern: cannot mix both named and unnamed capture groups');
   }
 }
-
-const s = (name: string) => ({ name, type: 'string' as const });
 
 export const STRING_FUNCTIONS: Record<string, FunctionDef> = {
   chomp: {
@@ -134,7 +132,7 @@ export const STRING_FUNCTIONS: Record<string, FunctionDef> = {
   },
   format: {
     params: [s('format')],
-    variadic: { name: 'args', type: 'any', allowNull: true, allowUnknown: true },
+    variadic: anything('args'),
     impl: ([spec, ...args]) => {
       const { result, used } = formatValues(toStr(spec, 0, 'format'), args);
       if (typeof result === 'string' && used < args.length) {
@@ -145,7 +143,7 @@ export const STRING_FUNCTIONS: Record<string, FunctionDef> = {
   },
   formatlist: {
     params: [s('format')],
-    variadic: { name: 'args', type: 'any', allowNull: true, allowUnknown: true },
+    variadic: anything('args'),
     impl: ([spec, ...args]) => {
       const fmt = toStr(spec, 0, 'format');
       let n = -1;
@@ -179,7 +177,7 @@ export const STRING_FUNCTIONS: Record<string, FunctionDef> = {
     },
   },
   indent: {
-    params: [{ name: 'spaces', type: 'number' }, s('str')],
+    params: [num('spaces'), s('str')],
     impl: ([spaces, str]) => {
       const n = toInt(spaces, 0, 'spaces');
       return toStr(str, 1, 'str').replaceAll('\n', '\n' + ' '.repeat(Math.max(0, n)));
@@ -187,7 +185,7 @@ export const STRING_FUNCTIONS: Record<string, FunctionDef> = {
   },
   join: {
     params: [s('separator')],
-    variadic: { name: 'lists', type: 'list' },
+    variadic: list('lists'),
     impl: ([sep, ...lists]) => {
       const separator = toStr(sep, 0, 'separator');
       if (lists.length === 0) throw callError('at least one list is required');
@@ -269,7 +267,7 @@ export const STRING_FUNCTIONS: Record<string, FunctionDef> = {
     impl: ([str]) => graphemes(toStr(str, 0, 'str')).reverse().join(''),
   },
   substr: {
-    params: [s('str'), { name: 'offset', type: 'number' }, { name: 'length', type: 'number' }],
+    params: [s('str'), num('offset'), num('length')],
     impl: ([str, offsetV, lengthV]) => {
       const text = toStr(str, 0, 'str');
       let offset = toInt(offsetV, 1, 'offset');
@@ -311,7 +309,7 @@ export const STRING_FUNCTIONS: Record<string, FunctionDef> = {
   },
   // Renders a template held in a string; the evaluator's renderer does the template work.
   templatestring: {
-    params: [s('template'), { name: 'vars', type: 'any' }],
+    params: [s('template'), any('vars')],
     impl: ([template, vars], ctx) => {
       const text = toStr(template, 0, 'template');
       if (!isObject(vars)) throw argError(1, 'vars', 'invalid vars value: must be a map');

@@ -12,8 +12,9 @@
 
 import { parseAllDocuments } from 'yaml';
 import type { Tags, ScalarTag } from 'yaml';
-import { callError, compareStrings, numberToString, setProp } from './args.js';
-import { isObject } from '../value.js';
+import { compareStrings, numberToString } from '../convert.js';
+import { callError } from './args.js';
+import { isObject, setKey } from '../value.js';
 import type { Value, ValueObject } from '../value.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -284,13 +285,13 @@ function toValue(x: unknown): Value {
     const out: ValueObject = {};
     for (const [k, v] of x) {
       if (k === null || k === undefined) throw callError('mapping key cannot be null');
-      setProp(out, String(k), toValue(v));
+      setKey(out, String(k), toValue(v));
     }
     return out;
   }
   if (typeof x === 'object') {
     const out: ValueObject = {};
-    for (const k of Object.keys(x)) setProp(out, k, toValue((x as Record<string, unknown>)[k]));
+    for (const k of Object.keys(x)) setKey(out, k, toValue((x as Record<string, unknown>)[k]));
     return out;
   }
   return String(x);
