@@ -71,24 +71,31 @@ export function providerContext(rootDir: string, signal: AbortSignal, log: (m: s
   return { rootDir, signal, log };
 }
 
-/** First Ctrl-C: stop launching steps, let running ones finish, save state. Second: leave now (the journal has every finished step). */
-export function interruptible(): { signal: AbortSignal; dispose(): void } {
-  const ac = new AbortController();
+/**
+ * First Ctrl-C: `stop` fires — no new steps start, running ones finish, state is saved.
+ * Second: `abort` fires (providers give up what they are doing) and poolform leaves; every
+ * finished step is already in the journal.
+ */
+export function interruptible(): { stop: AbortSignal; abort: AbortSignal; dispose(): void } {
+  const stop = new AbortController();
+  const abort = new AbortController();
   let count = 0;
   const onSig = () => {
     count++;
     if (count === 1) {
       process.stderr.write('\nInterrupt received: no new operations will start; waiting for running ones to finish and saving state...\n');
-      ac.abort();
+      stop.abort();
     } else {
       process.stderr.write('\nSecond interrupt: exiting now. Every finished step is in the journal; the next command recovers it.\n');
+      abort.abort();
       process.exit(130);
     }
   };
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
   return {
-    signal: ac.signal,
+    stop: stop.signal,
+    abort: abort.signal,
     dispose: () => {
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);

@@ -43,7 +43,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   try {
     return await withLock(ws, p, destroy ? 'destroy' : 'apply', async () => {
       const state = await currentState(ws, true, saved?.plan.state_lineage);
-      const pctx = providerContext(ws.dir, intr.signal);
+      const pctx = providerContext(ws.dir, intr.abort);
       let plan: Plan;
       if (saved) {
         const refusal = await checkSavedPlan(ws, saved, state, pctx, diags);
@@ -79,24 +79,24 @@ export async function run(ctx: CommandContext): Promise<number> {
           }
         }
       }
-      return execute(ws, plan, state, p.flags.parallelism as number | undefined, intr.signal, color, diags);
+      return execute(ws, plan, state, p.flags.parallelism as number | undefined, intr, color, diags);
     });
   } finally {
     intr.dispose();
   }
 }
 
-async function execute(ws: Workspace, plan: Plan, state: State, parallelism: number | undefined, signal: AbortSignal, color: boolean, diags: Diagnostics): Promise<number> {
+async function execute(ws: Workspace, plan: Plan, state: State, parallelism: number | undefined, intr: { stop: AbortSignal; abort: AbortSignal }, color: boolean, diags: Diagnostics): Promise<number> {
   const actionable = plan.changes.filter((c) => c.action !== 'noop' || changesState(c));
   process.stdout.write('\n');
   const progress = await createProgress({ stream: process.stdout, color, total: actionable.length, title: plan.destroy ? 'Destroying' : 'Applying' });
   const ctx = new EvalContext(ws.config.root, ws.rootVars, diags, 'apply', ws.cwd);
-  const pctx = providerContext(ws.dir, signal, () => {});
+  const pctx = providerContext(ws.dir, intr.abort);
   const sessions = new SessionPool(ctx, pctx);
   const journal = await ws.backend.openJournal(state);
   let result;
   try {
-    result = await applyPlan({ plan, config: ws.config, graph: ws.graph, ctx, registry: ws.registry, sessions, pctx, state, journal, parallelism: parallelism ?? 10, signal, progress, diags });
+    result = await applyPlan({ plan, config: ws.config, graph: ws.graph, ctx, registry: ws.registry, sessions, pctx, state, journal, parallelism: parallelism ?? 10, signal: intr.stop, progress, diags });
   } finally {
     progress.stop();
     await journal.commit();
