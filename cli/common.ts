@@ -63,6 +63,13 @@ export async function currentState(ws: Workspace, recover: boolean, lineage?: st
   if (recover) {
     const r = await ws.backend.recover();
     if (r.recovered > 0) process.stderr.write(`Recovered ${r.recovered} step(s) journalled by an apply that did not finish.\n`);
+    if (r.unfinishedTasks.length > 0) {
+      process.stderr.write(
+        `Warning: the interrupted apply left platform tasks that may still be running:\n` +
+          r.unfinishedTasks.map((t) => `  ${t.address}: ${t.task}\n`).join('') +
+          `Check them on the platform (for XAPI: xe task-list) before applying again; the plan reflects what the platform reports now.\n`,
+      );
+    }
   }
   return (await ws.backend.read()) ?? { ...emptyState(ws.version), ...(lineage ? { lineage } : {}) };
 }

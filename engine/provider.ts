@@ -14,6 +14,19 @@ export interface ProviderContext {
   log(message: string): void;
   /** Aborted when the user interrupts: providers stop polling and give up cleanly. */
   signal: AbortSignal;
+  /**
+   * Records a platform task (XAPI task ref, Proxmox UPID, oVirt job) the current step started, in
+   * the apply journal, before waiting for it: a killed apply then names the tasks still running.
+   * Present only while a step runs.
+   */
+  task?(handle: string): void;
+  /** The address of the step being applied (for platform-side audit trails). */
+  step?: string;
+}
+
+export interface PreflightContext extends ProviderContext {
+  /** The session of the provider configuration the changes run under, opened on first use. */
+  session(): Promise<Session>;
 }
 
 export interface Session {
@@ -43,6 +56,8 @@ export interface OperationResult {
 
 export interface PlannedChange {
   address: string;
+  /** The provider configuration it runs under ("provider.xenserver", "module.a.provider.xenserver.dc2"). */
+  provider?: string;
   type: string;
   action: 'create' | 'update' | 'replace' | 'delete' | 'read' | 'noop';
   before: Attrs | null;
@@ -67,8 +82,12 @@ export interface Provider {
   /** Live objects of the given types, in bulk: one request per class per target. */
   observe(session: Session, requests: ObserveRequest[], ctx: ProviderContext): Promise<Map<string, Observed[]>>;
 
-  /** What the platform would refuse, or what would hurt, before anything runs. */
-  preflight?(changes: PlannedChange[], observed: Map<string, Observed[]>): Diagnostic[];
+  /**
+   * What the platform would refuse, or what would hurt, before anything runs. Called once per
+   * provider configuration with that configuration's changes. It may probe the platform (read-only)
+   * through `ctx.session()`. A diagnostic that names an `address` gets that resource's source range.
+   */
+  preflight?(changes: PlannedChange[], observed: Map<string, Observed[]>, ctx: PreflightContext): Diagnostic[] | Promise<Diagnostic[]>;
 
   /** How disruptive a change is; defaults to 'none' for create/delete of standalone objects. */
   impact?(change: PlannedChange): Impact;

@@ -13,6 +13,7 @@ import { providerNameOfType } from './desired/graph.js';
 /** Built-in providers: name → module path relative to this file's folder. */
 const BUILTIN: Record<string, string> = {
   poolform: '../providers/poolform/index.js',
+  xenserver: '../providers/xenserver/index.js',
 };
 
 export function builtinProviderNames(): string[] {

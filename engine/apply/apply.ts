@@ -70,7 +70,7 @@ function seed(req: ApplyRequest, stateByAddr: Map<string, ResourceInstanceState>
 const VERB: Record<string, string> = { create: 'Creating', update: 'Modifying', delete: 'Destroying', read: 'Reading', import: 'Importing' };
 
 export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
-  const { plan, registry, sessions, pctx, journal, diags } = req;
+  const { plan, registry, sessions, pctx: basePctx, journal, diags } = req;
   const stateByAddr = new Map(req.state.resources.map((r) => [r.address, r]));
   const slots = seed(req, stateByAddr);
   const salt = req.state.lineage;
@@ -148,11 +148,21 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     }
     req.progress.start(c.address, VERB[verb] ?? 'Applying');
     const started = Date.now();
+    // The step's own context: platform tasks it starts are journalled before it waits on them.
+    const taskRecords: Promise<void>[] = [];
+    const pctx: ProviderContext = {
+      ...basePctx,
+      step: c.address,
+      task: (handle) => {
+        taskRecords.push(journal.append({ op: 'task', address: c.address, task: handle }));
+      },
+    };
     try {
       const session = await sessions.session(provider, c.provider, diags);
       if (step.op === 'delete') {
         const prior = stateByAddr.get(c.address);
         const res = await provider.delete(session, c.type, c.id ?? prior?.id ?? '', prior?.attributes ?? {}, pctx);
+        await Promise.all(taskRecords);
         await journal.append({ op: 'delete', address: c.address, task: res.task });
         if (c.action === 'delete') counts.destroyed++;
         req.progress.done(c.address, VERB.delete, Date.now() - started);
@@ -206,6 +216,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
         dependencies: c.configDependencies,
         task: result.task,
       };
+      await Promise.all(taskRecords);
       await journal.append({ op: 'put', resource: rec });
       if (c.previousAddress) await journal.append({ op: 'delete', address: c.previousAddress });
       // Dependents see the real values (secrets still marked), not the digests state keeps.

@@ -119,6 +119,7 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
   const stateIndex = indexResources(state);
   const planned = new Set<string>();
   const instancesByNode = new Map<string, string[]>();
+  const rangeByAddress = new Map<string, Range>(); // for provider diagnostics that name an address
   const pendingByAddress = new Map<string, ResourceChange>();
   /** Resource address in its module instance (no key) → its instance addresses, for replace_triggered_by. */
   const instancesOfResource = new Map<string, string[]>();
@@ -150,6 +151,7 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
         instancesOfResource.set(mi.prefix + r.key, own);
         for (const key of exp.keys) {
           const address = instanceAddress(mi, r, key);
+          rangeByAddress.set(address, r.range);
           addrs.push(address);
           own.push(address);
           planned.add(address);
@@ -268,27 +270,35 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
   }
 
   const outputs = options.destroy ? destroyOutputs(state) : planOutputs(req, state, salt);
-  // Preflight: each provider looks at its own changes.
-  const byProvider = new Map<string, PlannedChange[]>();
+  // Preflight: each provider configuration looks at its own changes, and may probe its platform.
+  const byConfig = new Map<string, PlannedChange[]>();
   for (const c of finalChanges) {
     if (c.mode !== 'managed') continue;
-    const name = providerNameOfType(c.type);
-    const list = byProvider.get(name) ?? [];
-    list.push({ address: c.address, type: c.type, action: c.action, before: c.before, after: c.after, changedPaths: c.changes.map((x) => x.path.map(String)) });
-    byProvider.set(name, list);
+    const list = byConfig.get(c.provider) ?? [];
+    list.push({ address: c.address, provider: c.provider, type: c.type, action: c.action, before: c.before, after: c.after, changedPaths: c.changes.map((x) => x.path.map(String)) });
+    byConfig.set(c.provider, list);
   }
-  for (const [name, list] of byProvider) {
-    const p = registry.provider(name);
-    if (!p?.preflight) continue;
-    const observedByType = new Map<string, Observed[]>();
-    for (const r of state.resources) {
-      const o = observation.byAddress.get(r.address);
-      if (!o) continue;
-      const l = observedByType.get(r.type) ?? [];
-      l.push({ id: r.id, attrs: o });
-      observedByType.set(r.type, l);
+  for (const [providerAddr, list] of byConfig) {
+    const p = registry.provider(providerNameOfType(list[0].type));
+    if (!p) continue;
+    if (p.preflight) {
+      const observedByType = new Map<string, Observed[]>();
+      for (const r of state.resources) {
+        const o = observation.byAddress.get(r.address);
+        if (!o || r.provider !== providerAddr) continue;
+        const l = observedByType.get(r.type) ?? [];
+        l.push({ id: r.id, attrs: o });
+        observedByType.set(r.type, l);
+      }
+      const pctx = { ...req.pctx, session: () => req.sessions.session(p, providerAddr, req.diags) };
+      try {
+        for (const d of await p.preflight(list, observedByType, pctx)) {
+          diags.add(d.range || !d.address ? d : { ...d, range: rangeByAddress.get(d.address) });
+        }
+      } catch (e) {
+        diags.error(`Preflight checks could not run for ${providerAddr}`, undefined, (e as Error).message);
+      }
     }
-    diags.add(p.preflight(list, observedByType));
     if (p.impact) {
       const byAddr = new Map(list.map((x) => [x.address, x]));
       for (const c of finalChanges) if (c.action !== 'noop' && byAddr.has(c.address)) c.impact = p.impact(byAddr.get(c.address)!);

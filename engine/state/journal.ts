@@ -52,6 +52,17 @@ const ENTRY_SCHEMA = {
       required: ['op', 'seq', 'at', 'outputs'],
       properties: { op: { const: 'outputs' }, seq: { type: 'integer' }, at: { type: 'string' }, outputs: OUTPUTS_SCHEMA },
     },
+    {
+      type: 'object',
+      required: ['op', 'seq', 'at', 'address', 'task'],
+      properties: {
+        op: { const: 'task' },
+        seq: { type: 'integer' },
+        at: { type: 'string' },
+        address: { type: 'string', minLength: 1 },
+        task: { type: 'string', minLength: 1 },
+      },
+    },
   ],
 } as const;
 
@@ -62,9 +73,9 @@ function entryProblem(entry: unknown): string | undefined {
   entryValidator ??= sharedAjv().compile(ENTRY_SCHEMA);
   if (entryValidator(entry)) return undefined;
   const op = (entry as { op?: unknown } | null)?.op;
-  if (op !== 'put' && op !== 'delete' && op !== 'outputs') return `unknown op ${JSON.stringify(op)}`;
+  const branch = ['put', 'delete', 'outputs', 'task'].indexOf(op as string);
+  if (branch < 0) return `unknown op ${JSON.stringify(op)}`;
   // oneOf reports every branch; keep the errors of the branch named by `op`.
-  const branch = op === 'put' ? 0 : op === 'delete' ? 1 : 2;
   const errs = (entryValidator.errors ?? []).filter((e) => e.schemaPath.startsWith(`#/oneOf/${branch}/`));
   return describeSchemaErrors(errs, entry).join('; ') || 'invalid entry';
 }
@@ -77,6 +88,23 @@ export function applyEntries(base: State, entries: Iterable<JournalEntry>): Stat
   const folder = new Folder(base);
   for (const e of entries) folder.apply(e);
   return folder.state();
+}
+
+/** A platform task a step started and never saw finish (its step has no put/delete after it). */
+export interface UnfinishedTask {
+  address: string;
+  task: string;
+}
+
+/** Tasks recorded in `entries` whose steps did not complete: they may still run on the platform. */
+export function unfinishedTasks(entries: Iterable<JournalEntry>): UnfinishedTask[] {
+  const open = new Map<string, string[]>();
+  for (const e of entries) {
+    if (e.op === 'task') open.set(e.address, [...(open.get(e.address) ?? []), e.task]);
+    else if (e.op === 'put') open.delete(e.resource.address);
+    else if (e.op === 'delete') open.delete(e.address);
+  }
+  return [...open].flatMap(([address, tasks]) => tasks.map((task) => ({ address, task })));
 }
 
 /** Keeps resources in a Map while entries apply, so each step is O(1). */
@@ -92,7 +120,8 @@ class Folder {
   apply(e: JournalEntry): void {
     if (e.op === 'put') this.resources.set(e.resource.address, e.resource);
     else if (e.op === 'delete') this.resources.delete(e.address);
-    else this.outputs = e.outputs;
+    else if (e.op === 'outputs') this.outputs = e.outputs;
+    else return; // a task record changes no state
     this.cached = undefined;
   }
   state(): State {

@@ -6,7 +6,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { poolformVersion } from '../version.js';
 import type { Journal, LockInfo, State, StateBackend } from './types.js';
 import { readStateFile, writeStateFile } from './file.js';
-import { FileJournal, readJournalFile, removeJournalFile, replayJournal, type JournalContents } from './journal.js';
+import { FileJournal, readJournalFile, removeJournalFile, replayJournal, unfinishedTasks, type JournalContents, type UnfinishedTask } from './journal.js';
 import { acquireLock, forceReleaseLock, lockHolder, releaseLock } from './lock.js';
 
 export const STATE_FILE_NAME = 'poolform.state.json';
@@ -24,6 +24,8 @@ export interface RecoverResult {
   recovered: number;
   /** A journal file was found and removed. */
   hadJournal: boolean;
+  /** Platform tasks the interrupted apply started and never saw finish: they may still be running. */
+  unfinishedTasks: UnfinishedTask[];
 }
 
 export class LocalBackend implements StateBackend {
@@ -82,16 +84,17 @@ export class LocalBackend implements StateBackend {
   async recover(): Promise<RecoverResult> {
     const state = this.readFile();
     const journal = this.pendingJournal();
-    if (!journal) return { state, recovered: 0, hadJournal: false };
+    if (!journal) return { state, recovered: 0, hadJournal: false, unfinishedTasks: [] };
     const r = replayJournal(state, journal, this.path, this.journalPath);
+    const tasks = r.alreadyCommitted ? [] : unfinishedTasks(journal.entries);
     if (r.applied > 0 && r.state) {
       const next: State = { ...r.state, serial: r.state.serial + 1, poolform_version: this.version };
       this.writeSync(next);
       removeJournalFile(this.journalPath);
-      return { state: next, recovered: r.applied, hadJournal: true };
+      return { state: next, recovered: r.applied, hadJournal: true, unfinishedTasks: tasks };
     }
     removeJournalFile(this.journalPath); // empty, or already committed
-    return { state, recovered: 0, hadJournal: true };
+    return { state, recovered: 0, hadJournal: true, unfinishedTasks: tasks };
   }
 
   async openJournal(base: State): Promise<Journal> {

@@ -40,7 +40,9 @@ export interface State {
 export type JournalEntry =
   | { op: 'put'; seq: number; resource: ResourceInstanceState; at: string }
   | { op: 'delete'; seq: number; address: string; task?: string; at: string }
-  | { op: 'outputs'; seq: number; outputs: Record<string, OutputState>; at: string };
+  | { op: 'outputs'; seq: number; outputs: Record<string, OutputState>; at: string }
+  /** A platform task a step started (recorded before waiting on it); cleared by the step's put/delete. */
+  | { op: 'task'; seq: number; address: string; task: string; at: string };
 
 export interface LockInfo {
   id: string;

@@ -143,7 +143,7 @@ export const providerTest: Provider = {
       if (c.type !== 'test_object' || !c.after || (c.action !== 'create' && c.action !== 'update' && c.action !== 'replace')) continue;
       const size = c.after.size;
       if (typeof size === 'number' && size > MAX_SIZE) {
-        out.push({ severity: 'error', summary: `${c.address}: size ${size} exceeds the store's capacity of ${MAX_SIZE}`, detail: 'The test platform refuses objects larger than its capacity.' });
+        out.push({ severity: 'error', address: c.address, summary: `${c.address}: size ${size} exceeds the store's capacity of ${MAX_SIZE}`, detail: 'The test platform refuses objects larger than its capacity.' });
       }
     }
     return out;

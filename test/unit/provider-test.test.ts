@@ -162,10 +162,12 @@ test('test_lookup reads the lookups table, then object names', async () => {
   await assert.rejects(p.create(s, 'test_lookup', { name: 'x' }, ctx), /data source/);
 });
 
-test('preflight and impact', () => {
+test('preflight and impact', async () => {
+  const pctx = { rootDir: '.', log() {}, signal: new AbortController().signal, session: () => Promise.reject(new Error('the test provider preflight needs no session')) };
   const change = (over: Partial<PlannedChange>): PlannedChange => ({ address: 'test_object.a', type: 'test_object', action: 'create', before: null, after: { name: 'a' }, changedPaths: [], ...over });
-  assert.deepEqual(p.preflight?.([change({})], new Map()), []);
-  const [d] = p.preflight?.([change({ after: { name: 'a', size: 5000 } })], new Map()) ?? [];
+  assert.deepEqual(await p.preflight?.([change({})], new Map(), pctx), []);
+  const [d] = (await p.preflight?.([change({ after: { name: 'a', size: 5000 } })], new Map(), pctx)) ?? [];
+  assert.equal(d.address, 'test_object.a');
   assert.equal(d.severity, 'error');
   assert.match(d.summary, /test_object\.a: size 5000 exceeds/);
   assert.equal(p.impact?.(change({ type: 'test_group', action: 'update', changedPaths: [['settings', 'mtu']] })), 'network-blip');

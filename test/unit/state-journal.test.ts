@@ -120,7 +120,7 @@ test('first apply: no state file, crash, recover writes serial 1 with the base l
   assert.equal(again!.serial, 1);
   assert.equal(again!.lineage, base.lineage);
   assert.deepEqual(listAddresses(again!), ['xen_vm.a']);
-  assert.deepEqual(await b.recover(), { state: again, recovered: 0, hadJournal: false });
+  assert.deepEqual(await b.recover(), { state: again, recovered: 0, hadJournal: false, unfinishedTasks: [] });
 });
 
 test('a journal for another lineage or serial is refused clearly', async () => {
@@ -222,4 +222,23 @@ test('1,000 fsynced appends (timing printed, not asserted)', async (t) => {
   const t1 = performance.now();
   await j.commit();
   t.diagnostic(`commit of 1,002 resources: ${(performance.now() - t1).toFixed(0)} ms`);
+});
+
+test('tasks a step started are reported after a crash only while the step had not finished', async () => {
+  const b = backend();
+  const j = b.openFileJournal(emptyState('0.1.0'));
+  await j.append({ op: 'task', address: 'xen_vm.a', task: 'OpaqueRef:t1' });
+  await j.append({ op: 'put', resource: res('xen_vm.a') });
+  await j.append({ op: 'task', address: 'xen_vm.b', task: 'OpaqueRef:t2' });
+  await j.append({ op: 'task', address: 'xen_vm.b', task: 'OpaqueRef:t3' });
+  await j.append({ op: 'task', address: 'xen_vm.c', task: 'OpaqueRef:t4' });
+  await j.append({ op: 'delete', address: 'xen_vm.c' });
+  j.close();
+  assert.deepEqual(listAddresses((await b.read())!), ['xen_vm.a'], 'task records change no state');
+  const r = await b.recover();
+  assert.equal(r.recovered, 6);
+  assert.deepEqual(r.unfinishedTasks, [
+    { address: 'xen_vm.b', task: 'OpaqueRef:t2' },
+    { address: 'xen_vm.b', task: 'OpaqueRef:t3' },
+  ]);
 });
