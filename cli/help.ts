@@ -21,6 +21,7 @@ Other commands:
   force-unlock  Release a stuck state lock
   providers     Show provider schemas (providers schema -json)
   version       Show the poolform version
+  lab           Run a simulated pool on this machine (poolform lab xenserver)
 
 Global options:
   -chdir=DIR    Switch to DIR before running the command
@@ -141,5 +142,27 @@ providers when run outside a configuration), in Terraform's format.
   version: `Usage: poolform version [-json]
 
 Shows the poolform version.
+`,
+  lab: `Usage: poolform [global options] lab xenserver [options] [-- COMMAND ARGS...]
+
+Runs a simulated XenServer lab on 127.0.0.1: every host has its own HTTPS XAPI
+port (self-signed certificate, pinned by fingerprint) and SSH port (root, the
+lab password). Hosts start standalone, ready to be joined into a pool. Prints
+the hosts and writes DIR/lab.env with POOLFORM_VAR_xen_url, xen_password,
+xen_fingerprints, xen_hosts, known_hosts_file and xen_ssh_port.
+
+Without a command the lab runs until Ctrl-C. With -- COMMAND it runs that
+poolform command against the lab (those variables set), then stops the lab and
+exits with the command's status, e.g.
+  poolform lab xenserver --hosts 3 -- -chdir=examples/xenserver-pool apply -auto-approve
+
+  --hosts N            How many hosts (default 3, or as many as DIR's lab has)
+  --dir DIR            Where certificates, SSH keys and the simulated state are
+                       kept, so a second run is the same lab (default
+                       .poolform-lab/xenserver)
+  --password P         root password of every host (default poolform-lab)
+  --latency-scale X    Multiply operation latencies (0 = instant; default 1)
+  --base-port N        XAPI on N, N+1, ...; SSH on N+100, N+101, ... (default:
+                       free ports, kept in DIR for the next run)
 `,
 };

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, string> = {
   'force-unlock': './commands/unlock.js',
   providers: './commands/providers.js',
   version: './commands/version.js',
+  lab: './commands/lab.js',
 };
 
 export interface CommandContext {
@@ -53,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`poolform: unknown command "${name}"${near ? `; did you mean "${near}"?` : ''}\nRun poolform -help for the list of commands.\n`);
     return 1;
   }
-  if (args.some((a) => a === '-help' || a === '--help' || a === '-h')) {
+  const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args; // after `--`: another command's arguments
+  if (own.some((a) => a === '-help' || a === '--help' || a === '-h')) {
     process.stdout.write(COMMAND_HELP[name] ?? MAIN_HELP);
     return 0;
   }

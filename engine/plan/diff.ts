@@ -276,7 +276,9 @@ export function attrsForState(
   for (const name in schema.attributes) {
     const cfg = config[name];
     let v: unknown = name in result ? result[name] : undefined;
-    if (v === undefined && cfg !== undefined && isWhollyKnown(cfg)) v = deepUnmark(cfg).value;
+    if (v === undefined && cfg !== undefined && cfg !== null && isWhollyKnown(cfg)) v = deepUnmark(cfg).value;
+    // An unset attribute the provider did not report holds its default, as the provider was given it.
+    if ((v === undefined || v === null) && (cfg === undefined || cfg === null) && !(name in result)) v = schema.attributes[name].default;
     if (v === undefined) v = null;
     if (sensitive.has(name) && v !== null) {
       // The digest of what was configured, so the next plan can compare the configuration with it.

@@ -1,0 +1,151 @@
+// The simulated hosts' SSH daemon, spoken to with ssh2's Client over loopback: host-key checks
+// against the key the agent reports, exec answered by the model's shell, the XenServer 8 algorithm
+// policy enforced, and password authentication.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import ssh2 from 'ssh2';
+import type { ConnectConfig } from 'ssh2';
+import { SshAgent, generateSshHostKeys, knownHostsLines, sshFingerprint, publicKeyEntry, type SshHostKeys } from '../../providers/xenserver/sim/ssh-agent.js';
+import { SSH_ALGORITHMS_CLIENT, SSH_ALGORITHMS_XS8 } from '../../providers/xenserver/crypto-policy.js';
+import { FakeBackend, PASSWORD } from './xen-wire-harness.js';
+
+const { Client, utils } = ssh2;
+
+let keys: SshHostKeys;
+let agent: SshAgent;
+let backend: FakeBackend;
+let answering = true;
+
+before(async () => {
+  keys = generateSshHostKeys('root@xs1');
+  agent = new SshAgent({ hostKeys: keys, checkPassword: (u, p) => u === 'root' && p === PASSWORD, answering: () => answering });
+  await agent.start();
+  backend = new FakeBackend(['127.0.0.1:1']);
+  agent.bind(backend, backend.list[0].uuid);
+});
+
+after(async () => {
+  await agent.stop();
+});
+
+interface Outcome {
+  ok: boolean;
+  error?: Error & { level?: string };
+  stdout?: string;
+  stderr?: string;
+  code?: number | null;
+  hostKey?: Buffer;
+}
+
+/** Connects, runs one command, and reports everything that happened. */
+function run(command: string, cfg: Partial<ConnectConfig> = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const c = new Client();
+    let hostKey: Buffer | undefined;
+    let settled = false;
+    const done = (o: Outcome) => {
+      if (settled) return;
+      settled = true;
+      c.end();
+      resolve({ ...o, hostKey });
+    };
+    c.on('ready', () => {
+      c.exec(command, (err, stream) => {
+        if (err) return done({ ok: false, error: err });
+        let stdout = '';
+        let stderr = '';
+        stream.on('data', (d: Buffer) => (stdout += d));
+        stream.stderr.on('data', (d: Buffer) => (stderr += d));
+        stream.on('exit', (code: number | null) => {
+          stream.on('close', () => done({ ok: true, stdout, stderr, code }));
+        });
+      });
+    });
+    c.on('error', (error) => done({ ok: false, error }));
+    c.on('close', () => done({ ok: false, error: new Error('closed') }));
+    c.connect({
+      host: '127.0.0.1',
+      port: agent.port,
+      username: 'root',
+      password: PASSWORD,
+      algorithms: SSH_ALGORITHMS_CLIENT as ConnectConfig['algorithms'],
+      hostVerifier: (key: Buffer) => {
+        hostKey = key;
+        return true;
+      },
+      readyTimeout: 5000,
+      ...cfg,
+    });
+  });
+}
+
+function keyBlob(privateKey: string): Buffer {
+  const k = utils.parseKey(privateKey);
+  if (k instanceof Error) throw k;
+  return (Array.isArray(k) ? k[0] : k).getPublicSSH();
+}
+
+test('the host key the client sees is the one the agent reports; a strict check accepts it and runs the probe', async () => {
+  const expected = keyBlob(keys.ed25519);
+  const r = await run('date +%s.%N', { hostVerifier: (key: Buffer) => key.equals(expected), algorithms: { ...SSH_ALGORITHMS_CLIENT, serverHostKey: ['ssh-ed25519'] } as ConnectConfig['algorithms'] });
+  assert.equal(r.ok, true, r.error?.message);
+  assert.match(r.stdout!, /^\d+\.\d{9}\n$/);
+  assert.equal(r.code, 0);
+  assert.equal(sshFingerprint(keys.ed25519), `SHA256:${createHash('sha256').update(expected).digest('base64').replace(/=+$/, '')}`);
+  // The ecdsa key is offered too, and known_hosts carries both in OpenSSH's [host]:port form.
+  const ec = await run('whoami', { algorithms: { ...SSH_ALGORITHMS_CLIENT, serverHostKey: ['ecdsa-sha2-nistp256'] } as ConnectConfig['algorithms'] });
+  assert.ok(ec.hostKey?.equals(keyBlob(keys.ecdsa)));
+  assert.equal(ec.stdout, 'root@xs1\n');
+  const lines = knownHostsLines('127.0.0.1', agent.port, keys);
+  assert.deepEqual(lines, [`[127.0.0.1]:${agent.port} ${publicKeyEntry(keys.ed25519)}`, `[127.0.0.1]:${agent.port} ${publicKeyEntry(keys.ecdsa)}`]);
+  assert.match(lines[0], / ssh-ed25519 AAAA/);
+  assert.match(lines[1], / ecdsa-sha2-nistp256 AAAA/);
+});
+
+test('a changed host key is refused by a strict client', async () => {
+  const other = keyBlob(generateSshHostKeys().ed25519);
+  const r = await run('date +%s.%N', { hostVerifier: (key: Buffer) => key.equals(other) });
+  assert.equal(r.ok, false);
+});
+
+test('non-zero exit codes and stderr travel back', async () => {
+  const r = await run('frobnicate --now');
+  assert.equal(r.ok, true);
+  assert.equal(r.code, 127);
+  assert.match(r.stderr!, /frobnicate: command not found/);
+  assert.equal(backend.calls.length, 0, 'shell commands do not go through the API');
+});
+
+test('algorithms outside the XenServer 8 policy are refused', async () => {
+  assert.ok(!SSH_ALGORITHMS_XS8.cipher.includes('aes128-cbc'));
+  const cbc = await run('date +%s.%N', { algorithms: { cipher: ['aes128-cbc'] } as ConnectConfig['algorithms'] });
+  assert.equal(cbc.ok, false);
+  assert.match(cbc.error!.message, /no matching|handshake/i);
+  const kex = await run('date +%s.%N', { algorithms: { kex: ['diffie-hellman-group-exchange-sha256'] } as ConnectConfig['algorithms'] });
+  assert.equal(kex.ok, false);
+  const mac = await run('date +%s.%N', { algorithms: { cipher: ['aes128-ctr'], hmac: ['hmac-sha2-256-etm@openssh.com'] } as ConnectConfig['algorithms'] });
+  assert.equal(mac.ok, false);
+  const chacha = await run('date +%s.%N', { algorithms: { cipher: ['chacha20-poly1305@openssh.com'] } as ConnectConfig['algorithms'] });
+  assert.equal(chacha.ok, false, 'chacha20 is a CH 8.2 cipher, not an XS8 one');
+});
+
+test('a wrong password or user is refused', async () => {
+  const pw = await run('date +%s.%N', { password: 'wrong' });
+  assert.equal(pw.ok, false);
+  assert.equal(pw.error?.level, 'client-authentication');
+  const user = await run('date +%s.%N', { username: 'admin' });
+  assert.equal(user.ok, false);
+  assert.equal(user.error?.level, 'client-authentication');
+});
+
+test('a host that is down drops SSH connections', async () => {
+  answering = false;
+  try {
+    assert.equal((await run('date +%s.%N')).ok, false);
+  } finally {
+    answering = true;
+  }
+  assert.equal((await run('date +%s.%N')).ok, true);
+});
