@@ -63,15 +63,21 @@ export async function currentState(ws: Workspace, recover: boolean, lineage?: st
   if (recover) {
     const r = await ws.backend.recover();
     if (r.recovered > 0) process.stderr.write(`Recovered ${r.recovered} step(s) journalled by an apply that did not finish.\n`);
-    if (r.unfinishedTasks.length > 0) {
-      process.stderr.write(
-        `Warning: the interrupted apply left platform tasks that may still be running:\n` +
-          r.unfinishedTasks.map((t) => `  ${t.address}: ${t.task}\n`).join('') +
-          `Check them on the platform (for XAPI: xe task-list) before applying again; the plan reflects what the platform reports now.\n`,
-      );
-    }
+    if (r.unfinishedTasks.length > 0) warnUnfinished(r.unfinishedTasks);
+  } else {
+    // plan reads the journal without folding it, and warns about its unfinished tasks all the same.
+    const tasks = ws.backend.pendingTasks();
+    if (tasks.length > 0) warnUnfinished(tasks);
   }
   return (await ws.backend.read()) ?? { ...emptyState(ws.version), ...(lineage ? { lineage } : {}) };
+}
+
+function warnUnfinished(tasks: { address: string; task: string }[]): void {
+  process.stderr.write(
+    `Warning: the interrupted apply left platform tasks that may still be running:\n` +
+      tasks.map((t) => `  ${t.address}: ${t.task}\n`).join('') +
+      `Check them on the platform (for XAPI: xe task-list) before applying again; the plan reflects what the platform reports now.\n`,
+  );
 }
 
 export function providerContext(rootDir: string, signal: AbortSignal, log: (m: string) => void = () => {}): ProviderContext {

@@ -102,9 +102,10 @@ export interface Provider {
 
   /**
    * Concurrency limits beyond -parallelism: the key a step queues on (e.g. the pool coordinator)
-   * and how many steps may run on that key at once.
+   * and how many steps may run on that key at once. Keys are per provider configuration; `config`
+   * is that configuration's block (e.g. a max_concurrency setting).
    */
-  limit?(type: string, attrs: Attrs | null): { key: string; max: number } | undefined;
+  limit?(type: string, attrs: Attrs | null, op?: 'create' | 'update' | 'delete', config?: Attrs): { key: string; max: number } | undefined;
 }
 
 /** The JSON placeholder for an unknown value inside plain attribute data. */

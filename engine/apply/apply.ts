@@ -235,14 +235,20 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     }
   };
 
+  const limitConfigs = new Map<string, Attrs>(); // provider configuration blocks, for limit()
   const summary = await walk(dag, run, {
     parallelism: req.parallelism,
     signal: req.signal,
     limitKey: (id) => {
-      const c = steps.get(id)?.change;
-      if (!c) return undefined;
+      const step = steps.get(id);
+      const c = step?.change;
+      if (!step || !c) return undefined;
       const p = registry.provider(providerNameOfType(c.type));
-      const l = p?.limit?.(c.type, c.after ?? c.before);
+      const op = step.op === 'delete' ? 'delete' : c.action === 'update' ? 'update' : 'create';
+      if (!p?.limit) return undefined;
+      let config = limitConfigs.get(c.provider);
+      if (!config) limitConfigs.set(c.provider, (config = sessions.providerConfig(p, c.provider, new Diagnostics())));
+      const l = p.limit(c.type, step.op === 'delete' ? c.before : c.after ?? c.before, op, config);
       return l ? { key: `${c.provider}:${l.key}`, max: l.max } : undefined;
     },
     onEvent: (e) => {

@@ -308,7 +308,8 @@ export class EvalContext {
   instanceScope(mi: ModuleInstance, kind: ExpansionResult['kind'], key: InstanceKey, eachValue?: Value, self?: Value): EvalScope {
     const vars: Record<string, Value> = {};
     if (kind === 'count') vars.count = { index: key as number };
-    if (kind === 'each') vars.each = { key: key as string, value: eachValue ?? null };
+    // validate's stand-in instance of an unknown for_each has an unknown key too, not "".
+    if (kind === 'each') vars.each = { key: this.mode === 'validate' && isUnknown(eachValue ?? null) ? new Unknown() : (key as string), value: eachValue ?? null };
     if (self !== undefined) vars.self = self;
     return kind === 'single' && self === undefined ? mi.scope : childScope(mi.scope, vars);
   }

@@ -290,13 +290,23 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
         l.push({ id: r.id, attrs: o });
         observedByType.set(r.type, l);
       }
-      const pctx = { ...req.pctx, session: () => req.sessions.session(p, providerAddr, req.diags) };
+      let connectFailed = false;
+      const session = () =>
+        req.sessions.session(p, providerAddr, req.diags).catch((e: unknown) => {
+          connectFailed = true;
+          throw e;
+        });
       try {
-        for (const d of await p.preflight(list, observedByType, pctx)) {
-          diags.add(d.range || !d.address ? d : { ...d, range: rangeByAddress.get(d.address) });
+        for (const d of await p.preflight(list, observedByType, { ...req.pctx, session })) {
+          if (d.range || !d.address) diags.add(d);
+          else {
+            // A resource no longer in the configuration has no range: name it instead.
+            const range = rangeByAddress.get(d.address);
+            diags.add(range ? { ...d, range } : { ...d, summary: d.summary.includes(d.address) ? d.summary : `${d.address}: ${d.summary}` });
+          }
         }
       } catch (e) {
-        diags.error(`Preflight checks could not run for ${providerAddr}`, undefined, (e as Error).message);
+        diags.error(connectFailed ? `Cannot connect to ${providerAddr}` : `Preflight checks could not run for ${providerAddr}`, undefined, (e as Error).message);
       }
     }
     if (p.impact) {

@@ -97,6 +97,13 @@ export class LocalBackend implements StateBackend {
     return { state, recovered: 0, hadJournal: true, unfinishedTasks: tasks };
   }
 
+  /** What recover() would report as still running, without folding anything (plan never writes). */
+  pendingTasks(): UnfinishedTask[] {
+    const journal = this.pendingJournal();
+    if (!journal) return [];
+    return replayJournal(this.readFile(), journal, this.path, this.journalPath).alreadyCommitted ? [] : unfinishedTasks(journal.entries);
+  }
+
   async openJournal(base: State): Promise<Journal> {
     return this.openFileJournal(base);
   }

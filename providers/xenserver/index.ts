@@ -112,8 +112,9 @@ export const providerXenserver: Provider = {
     return t.importObject ? t.importObject(snap, id) : t.observe(snap, [id])[0];
   },
 
-  limit(type: string, attrs: Attrs | null): { key: string; max: number } | undefined {
-    return RESOURCE_TYPES[type]?.limit?.(attrs) ?? { key: 'coordinator', max: DEFAULT_MAX_CONCURRENCY };
+  limit(type: string, attrs: Attrs | null, op?: 'create' | 'update' | 'delete', config?: Attrs): { key: string; max: number } | undefined {
+    const max = typeof config?.max_concurrency === 'number' && config.max_concurrency >= 1 ? config.max_concurrency : DEFAULT_MAX_CONCURRENCY;
+    return RESOURCE_TYPES[type]?.limit?.(attrs, op) ?? { key: 'coordinator', max };
   },
 };
 

@@ -6,7 +6,7 @@
 
 import type { ProviderContext } from '../../engine/provider.js';
 import type { XapiClient } from './client/types.js';
-import { bool, int, isLive, isRef, stepOpts, str } from './pool-facts.js';
+import { bool, callOpts, hostAt, int, isLive, isRef, str } from './facts.js';
 import type { XenSession } from './session.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -79,12 +79,11 @@ export async function withMaintenance(
   opts: { reboot?: boolean } = {},
 ): Promise<void> {
   const snap = await s.snapshot(true, ctx.signal);
-  const host = snap.get('host', hostRef);
-  if (!host) throw new Error(`host ${hostRef} is no longer in the pool`);
+  const host = hostAt(snap, hostRef);
   const name = str(host.name_label) || host.uuid;
   const blocker = maintenanceBlocker(snap, hostRef);
   if (blocker) throw new Error(`host ${name}: cannot enter maintenance: ${blocker}. Lower host_failures_to_tolerate (xenserver_ha) or add a host first`);
-  const o = stepOpts(ctx);
+  const o = callOpts(ctx);
   const phase = async (what: string, f: () => Promise<unknown>): Promise<void> => {
     ctx.log(`${name}: ${what}`);
     try {

@@ -9,7 +9,7 @@ import type { ProviderContext } from '../../engine/provider.js';
 import { TransportError } from './client/types.js';
 import type { XenSession } from './session.js';
 import type { XapiRecord } from './snapshot.js';
-import { addressHost, callOpts, codeOf, hostName, isBondSlave, managementPif, networkLabel, pifOnNetwork, str } from './pif.js';
+import { addressHost, callOpts, codeOf, hostName, isBondSlave, managementPif, networkLabel, pifOnNetwork, str } from './facts.js';
 
 export interface IpConfig {
   ip: string;

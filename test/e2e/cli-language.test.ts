@@ -193,3 +193,24 @@ test('fmt rewrites canonically; -check and -diff report without writing', () => 
   assert.equal(broken.code, 2);
   assert.match(broken.stderr, /broken\.hcl:\d+:\d+/);
 });
+
+test('validate: an instance of a for_each over an unset variable has an unknown key, not ""', () => {
+  const dir = tmpConfig({
+    'main.hcl': `${USE_TEST_PROVIDER}
+variable "hosts" { type = map(string) }
+resource "test_object" "per_host" {
+  for_each = var.hosts
+  name     = each.key
+}
+resource "test_object" "bad" {
+  for_each = var.hosts
+  name     = ""
+}
+`,
+  });
+  const r = poolform(dir, ['validate', '-no-color']);
+  assert.equal(r.code, 1);
+  // Only the literal empty name is refused; each.key stands for any key.
+  assert.match(r.stderr, /test_object\.bad/);
+  assert.doesNotMatch(r.stderr, /per_host/);
+});

@@ -1,6 +1,7 @@
 // Shared set-up for the XenServer integration tests: a simulated lab on loopback (real HTTPS and
 // SSH, certificate pins and known_hosts), the provider block that reaches it, a logged-in
-// XenSession, and a ProviderContext that records what a step journals. Kept small and stable:
+// XenSession, a ProviderContext that records what a step journals, and the engine's plan of one
+// resource instance (to check that observation after apply plans nothing). Kept small and stable:
 // several test files import it. Host certificates and SSH keys are cached between runs (key
 // generation is most of a lab's start-up time); every lab still starts from a fresh world.
 
@@ -8,6 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Attrs, ProviderContext } from '../../engine/provider.js';
+import { attrsForState, diffInstance } from '../../engine/plan/diff.js';
+import type { ValueObject } from '../../engine/lang/value.js';
+import { loadSchemaFile, schemaDir } from '../../engine/schema/load.js';
+import type { ResourceSchema } from '../../engine/schema/types.js';
 import { readConfig, type XenConfig } from '../../providers/xenserver/config.js';
 import { openSession, type XenSession } from '../../providers/xenserver/session.js';
 import { startLab, type Lab, type LabOptions } from '../../providers/xenserver/sim/lab.js';
@@ -133,4 +138,58 @@ export function recordCalls(x: XenLab): { calls: string[]; stop(): void } {
       sim.call = original;
     },
   };
+}
+
+/** A lab whose hosts already form a pool (`populate({ pool: true })`) and a session to it. */
+export async function startPooledLab(opts: LabOptions = {}, providerOverrides: Attrs = {}): Promise<{ x: XenLab; s: XenSession }> {
+  const x = await startXenLab(opts, providerOverrides);
+  x.lab.sim.populate({ pool: true });
+  return { x, s: await x.session() };
+}
+
+/**
+ * Runs `body` against a fresh lab (standalone hosts) whose calls are recorded; the recorder and
+ * the lab are stopped afterwards, pass or fail.
+ */
+export async function withRecordedLab(opts: LabOptions, body: (x: XenLab, calls: { calls: string[] }) => Promise<void>): Promise<void> {
+  const x = await startXenLab(opts);
+  const calls = recordCalls(x);
+  try {
+    await body(x, calls);
+  } finally {
+    calls.stop();
+    await x.stop();
+  }
+}
+
+const schemas = new Map<string, ResourceSchema>();
+
+/** A xenserver resource type's schema, loaded once. */
+export function schemaOf(type: string): ResourceSchema {
+  let schema = schemas.get(type);
+  if (!schema) schemas.set(type, (schema = loadSchemaFile(path.join(schemaDir(), `${type}.json`))));
+  return schema;
+}
+
+/** What apply hands the provider: the configuration with the schema's defaults filled in. */
+export function withDefaults(type: string, config: Attrs): Attrs {
+  const out: Attrs = { ...config };
+  for (const [k, m] of Object.entries(schemaOf(type).attributes)) if (out[k] === undefined && m.default !== undefined) out[k] = m.default;
+  return out;
+}
+
+/**
+ * The engine's plan of one instance given what apply stored and what observation sees now;
+ * `applied` is the configuration the stored result was applied with (default: `config`).
+ */
+export function planOf(type: string, config: Attrs, stored: { id: string; attrs: Attrs }, observed: Attrs | null, applied: Attrs = config) {
+  const schema = schemaOf(type);
+  return diffInstance({
+    schema,
+    config: config as ValueObject,
+    prior: { address: `${type}.t`, mode: 'managed', type, provider: 'provider.xenserver', id: stored.id, attributes: attrsForState(schema, stored.attrs, applied as ValueObject, 's').attributes, dependencies: [] },
+    observed,
+    salt: 's',
+    ignoreChanges: { all: false, paths: [] },
+  });
 }

@@ -8,16 +8,14 @@ import assert from 'node:assert/strict';
 import type { Attrs, PlannedChange, Session } from '../../engine/provider.js';
 import { providerXenserver as p } from '../../providers/xenserver/index.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { memberAttrs, providerCtx, recordCalls, startXenLab } from './xen-harness.js';
+import { memberAttrs, providerCtx, withRecordedLab } from './xen-harness.js';
 
 function change(type: string, name: string, action: PlannedChange['action'], before: Attrs | null, after: Attrs | null, changed: string[] = []): PlannedChange {
   return { address: `${type}.${name}`, type, action, before, after, changedPaths: changed.map((c) => [c]) };
 }
 
 test('HA: preflight, enable, refusals, maintenance order once HA is off', async () => {
-  const x = await startXenLab({ hosts: 2 });
-  const calls = recordCalls(x);
-  try {
+  await withRecordedLab({ hosts: 2 }, async (x, calls) => {
     const ctx = providerCtx();
     const s = (await p.connect(x.providerConfig, ctx)) as XenSession & Session;
     const pctx = { ...providerCtx(), session: async () => s };
@@ -88,8 +86,5 @@ test('HA: preflight, enable, refusals, maintenance order once HA is off', async 
     assert.equal(renamed.attrs.iscsi_iqn, 'iqn.2026-11.lab:db-2');
     assert.ok(!calls.calls.includes('host.disable') && !calls.calls.includes('Async.host.reboot'));
     await s.close();
-  } finally {
-    calls.stop();
-    await x.stop();
-  }
+  });
 });

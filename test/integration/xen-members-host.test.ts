@@ -7,12 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { providerXenserver as p } from '../../providers/xenserver/index.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { memberAttrs, providerCtx, recordCalls, startXenLab } from './xen-harness.js';
+import { memberAttrs, providerCtx, withRecordedLab } from './xen-harness.js';
 
 test('power-on: the DRAC password lives in a secret, never in attributes', async () => {
-  const x = await startXenLab({ hosts: 1 });
-  const calls = recordCalls(x);
-  try {
+  await withRecordedLab({ hosts: 1 }, async (x, calls) => {
     const ctx = providerCtx();
     const s = (await p.connect(x.providerConfig, ctx)) as XenSession;
     const secrets = async () => (await s.snapshot(true)).all('secret').map(([, r]) => r);
@@ -51,16 +49,11 @@ test('power-on: the DRAC password lives in a secret, never in attributes', async
     assert.deepEqual(await secrets(), []);
     assert.ok(calls.calls.includes('host.set_power_on_mode'));
     await s.close();
-  } finally {
-    calls.stop();
-    await x.stop();
-  }
+  });
 });
 
 test('a host joining a pool whose management is on a bond is moved onto the bond', async () => {
-  const x = await startXenLab({ hosts: 2 });
-  const calls = recordCalls(x);
-  try {
+  await withRecordedLab({ hosts: 2 }, async (x, calls) => {
     const ctx = providerCtx();
     const s = (await p.connect(x.providerConfig, ctx)) as XenSession;
     const snap = await s.snapshot(true);
@@ -80,8 +73,5 @@ test('a host joining a pool whose management is on a bond is moved onto the bond
     assert.equal(mgmt.network, net, 'management follows the pool onto the bond');
     assert.equal(mgmt.IP, x.lab.sim.host('xs2').managementIp, 'with the host\'s own address');
     await s.close();
-  } finally {
-    calls.stop();
-    await x.stop();
-  }
+  });
 });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Observed, Session } from '../../engine/provider.js';
 import { providerXenserver as p } from '../../providers/xenserver/index.js';
-import { memberAttrs, providerCtx, recordCalls, startXenLab } from './xen-harness.js';
+import { memberAttrs, providerCtx, withRecordedLab } from './xen-harness.js';
 
 async function observeOne(s: Session, type: string, id: string): Promise<Observed | undefined> {
   const got = await p.observe(s, [{ type, ids: [id] }], providerCtx());
@@ -21,9 +21,7 @@ function assertObservedMatches(observed: Observed | undefined, returned: Record<
 }
 
 test('a pool from standalone hosts: adopt, name, join two members, observe', async () => {
-  const x = await startXenLab({ hosts: 3 });
-  const calls = recordCalls(x);
-  try {
+  await withRecordedLab({ hosts: 3 }, async (x, calls) => {
     const ctx = providerCtx('xenserver_pool.main');
     const s = await p.connect(x.providerConfig, ctx);
     const pool = await p.create(s, 'xenserver_pool', { name_label: 'lab', name_description: 'poolform lab', igmp_snooping: true }, ctx);
@@ -64,16 +62,11 @@ test('a pool from standalone hosts: adopt, name, join two members, observe', asy
     // joining again is reported as already a member (adopt with an import instead)
     await assert.rejects(p.create(s, 'xenserver_pool_member', memberAttrs(x, 1), providerCtx()), /already a member of this pool/);
     await s.close();
-  } finally {
-    calls.stop();
-    await x.stop();
-  }
+  });
 });
 
 test('forced join of a host with other CPU features; eject needs allow_eject', async () => {
-  const x = await startXenLab({ hosts: 2, hostSpecs: [{}, { cpuFeatures: '0fcbfbff-f7fa3223-2d93fbff-00000423-d7be7fff-00000000-00000000-00000000' }] });
-  const calls = recordCalls(x);
-  try {
+  await withRecordedLab({ hosts: 2, hostSpecs: [{}, { cpuFeatures: '0fcbfbff-f7fa3223-2d93fbff-00000423-d7be7fff-00000000-00000000-00000000' }] }, async (x, calls) => {
     const ctx = providerCtx();
     const s = await p.connect(x.providerConfig, ctx);
     // without force: the homogeneity rule stops it before pool.join is sent
@@ -107,8 +100,5 @@ test('forced join of a host with other CPU features; eject needs allow_eject', a
     // deleting what is already gone succeeds
     await p.delete(s, 'xenserver_pool_member', m.id, u.attrs, ctx);
     await s.close();
-  } finally {
-    calls.stop();
-    await x.stop();
-  }
+  });
 });

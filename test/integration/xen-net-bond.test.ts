@@ -5,29 +5,13 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Attrs, PlannedChange } from '../../engine/provider.js';
-import { loadSchemaFile, schemaDir } from '../../engine/schema/load.js';
 import { compileValidator } from '../../engine/schema/validate.js';
-import { attrsForState, diffInstance } from '../../engine/plan/diff.js';
-import type { ValueObject } from '../../engine/lang/value.js';
 import { bond } from '../../providers/xenserver/resources/bond.js';
 import { network } from '../../providers/xenserver/resources/network.js';
 import { vlan } from '../../providers/xenserver/resources/vlan.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { providerCtx, startXenLab, type XenLab } from './xen-harness.js';
-
-function planOf(type: string, config: Attrs, stored: { id: string; attrs: Attrs }, observed: Attrs | null) {
-  const schema = loadSchemaFile(join(schemaDir(), `${type}.json`));
-  return diffInstance({
-    schema,
-    config: config as ValueObject,
-    prior: { address: `${type}.t`, mode: 'managed', type, provider: 'provider.xenserver', id: stored.id, attributes: attrsForState(schema, stored.attrs, config as ValueObject, 's').attributes, dependencies: [] },
-    observed,
-    salt: 's',
-    ignoreChanges: { all: false, paths: [] },
-  });
-}
+import { planOf, providerCtx, schemaOf, startXenLab, type XenLab } from './xen-harness.js';
 
 function change(type: string, after: Attrs, action: PlannedChange['action'] = 'create'): PlannedChange {
   return { address: `${type}.t`, type, action, before: null, after, changedPaths: [] };
@@ -85,8 +69,7 @@ describe('xenserver_bond and xenserver_vlan', () => {
   });
 
   it('refuses a bad mode, bad properties and missing NICs before anything runs', async () => {
-    const schema = loadSchemaFile(join(schemaDir(), 'xenserver_bond.json'));
-    const errs = compileValidator(schema)({ network: '6b1c0c2e-65a4-4c39-a3a4-0f0e7f6f1d2a', members: ['eth2', 'eth3'], mode: 'balance-rr' });
+    const errs = compileValidator(schemaOf('xenserver_bond'))({ network: '6b1c0c2e-65a4-4c39-a3a4-0f0e7f6f1d2a', members: ['eth2', 'eth3'], mode: 'balance-rr' });
     assert.equal(errs.length, 1);
     assert.deepEqual(errs[0]!.path, ['mode']);
     const snap = await s.snapshot(true);

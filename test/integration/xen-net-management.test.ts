@@ -12,7 +12,7 @@ import { network } from '../../providers/xenserver/resources/network.js';
 import { vlan } from '../../providers/xenserver/resources/vlan.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
 import type { Snapshot } from '../../providers/xenserver/snapshot.js';
-import { providerCtx, startXenLab, type XenLab } from './xen-harness.js';
+import { providerCtx, startPooledLab, type XenLab } from './xen-harness.js';
 
 /** Each host's management PIF as name → { network uuid, device, IP }. */
 function management(snap: Snapshot): Record<string, { network: string; device: string; ip: string }> {
@@ -31,9 +31,7 @@ describe('xenserver_management_interface', () => {
   const net = async (name: string) => (await network.create(s, { name_label: name, name_description: '', mtu: 1500 }, providerCtx())).id;
 
   before(async () => {
-    x = await startXenLab({ hosts: 3 }, { management_check_ms: 300 });
-    x.lab.sim.populate({ pool: true });
-    s = await x.session();
+    ({ x, s } = await startPooledLab({ hosts: 3 }, { management_check_ms: 300 }));
     sshPorts = Object.fromEntries(x.lab.hosts.map((h) => [h.name, h.sshPort]));
   });
   after(() => x.stop());

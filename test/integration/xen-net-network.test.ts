@@ -4,36 +4,16 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import type { Attrs } from '../../engine/provider.js';
-import { loadSchemaFile, schemaDir } from '../../engine/schema/load.js';
-import { attrsForState, diffInstance } from '../../engine/plan/diff.js';
-import type { ValueObject } from '../../engine/lang/value.js';
 import { network } from '../../providers/xenserver/resources/network.js';
 import { vlan } from '../../providers/xenserver/resources/vlan.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { providerCtx, startXenLab, type XenLab } from './xen-harness.js';
-
-const schema = loadSchemaFile(join(schemaDir(), 'xenserver_network.json'));
-
-function planOf(config: Attrs, stored: { id: string; attrs: Attrs }, observed: Attrs | null) {
-  return diffInstance({
-    schema,
-    config: config as ValueObject,
-    prior: { address: 'xenserver_network.n', mode: 'managed', type: 'xenserver_network', provider: 'provider.xenserver', id: stored.id, attributes: attrsForState(schema, stored.attrs, config as ValueObject, 's').attributes, dependencies: [] },
-    observed,
-    salt: 's',
-    ignoreChanges: { all: false, paths: [] },
-  });
-}
+import { planOf, providerCtx, startPooledLab, type XenLab } from './xen-harness.js';
 
 describe('xenserver_network', () => {
   let x: XenLab;
   let s: XenSession;
   before(async () => {
-    x = await startXenLab({ hosts: 2 });
-    x.lab.sim.populate({ pool: true });
-    s = await x.session();
+    ({ x, s } = await startPooledLab({ hosts: 2 }));
   });
   after(() => x.stop());
 
@@ -45,7 +25,7 @@ describe('xenserver_network', () => {
     const seen = network.observe(await s.snapshot(true), [res.id, '00000000-0000-4000-8000-000000000000']);
     assert.equal(seen.length, 1, 'an unknown id is simply absent');
     assert.deepEqual(seen[0]!.attrs, res.attrs);
-    assert.equal(planOf(cfg, res, seen[0]!.attrs).action, 'noop');
+    assert.equal(planOf('xenserver_network', cfg, res, seen[0]!.attrs).action, 'noop');
     await network.delete(s, res.id, res.attrs, providerCtx());
     assert.equal(network.observe(await s.snapshot(true), [res.id]).length, 0);
   });
@@ -56,7 +36,7 @@ describe('xenserver_network', () => {
     await s.xapi.call('network.set_MTU', [(await s.snapshot(true)).refOf(res.id), 9000]);
     const now = network.observe(await s.snapshot(true), [res.id])[0]!.attrs;
     assert.equal(now.mtu, 9000);
-    const p = planOf(cfg, res, now);
+    const p = planOf('xenserver_network', cfg, res, now);
     assert.equal(p.action, 'update');
     assert.deepEqual(p.drift.map((d) => [d.path, d.before, d.after]), [[['mtu'], 1500, 9000]]);
     assert.equal(network.impact!({ address: 'xenserver_network.n', type: 'xenserver_network', action: 'update', before: now, after: cfg, changedPaths: [['mtu']] }), 'network-blip');

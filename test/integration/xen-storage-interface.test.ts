@@ -8,16 +8,14 @@ import assert from 'node:assert/strict';
 import type { PlannedChange } from '../../engine/provider.js';
 import { storageInterface } from '../../providers/xenserver/resources/storage-interface.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { providerCtx, startXenLab, type XenLab } from './xen-harness.js';
+import { providerCtx, startPooledLab, type XenLab } from './xen-harness.js';
 
 describe('xenserver_storage_interface', () => {
   let x: XenLab;
   let s: XenSession;
   let eth3Net: string;
   before(async () => {
-    x = await startXenLab({ hosts: 2 });
-    x.lab.sim.populate({ pool: true });
-    s = await x.session();
+    ({ x, s } = await startPooledLab({ hosts: 2 }));
     const snap = await s.snapshot(true);
     eth3Net = snap.find('network', (n) => n.bridge === 'xenbr3')![1].uuid;
   });

@@ -6,37 +6,11 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import type { Attrs } from '../../engine/provider.js';
-import { loadSchemaFile, schemaDir } from '../../engine/schema/load.js';
-import { attrsForState, diffInstance } from '../../engine/plan/diff.js';
-import type { ValueObject } from '../../engine/lang/value.js';
 import { sr } from '../../providers/xenserver/resources/sr.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { providerCtx, startXenLab, type XenLab } from './xen-harness.js';
+import { planOf, providerCtx, startPooledLab, withDefaults, type XenLab } from './xen-harness.js';
 
 const TYPE = 'xenserver_sr';
-const schema = loadSchemaFile(join(schemaDir(), `${TYPE}.json`));
-
-/** What apply hands the provider: the configuration with the schema's defaults filled in. */
-function withDefaults(config: Attrs): Attrs {
-  const out: Attrs = { ...config };
-  for (const [k, m] of Object.entries(schema.attributes)) if (out[k] === undefined && m.default !== undefined) out[k] = m.default;
-  return out;
-}
-
-/** The engine's plan of one instance given what apply stored and what observation sees now. */
-function planOf(config: Attrs, stored: { id: string; attrs: Attrs }, observed: Attrs | null) {
-  const state = attrsForState(schema, stored.attrs, config as ValueObject, 'salt').attributes;
-  return diffInstance({
-    schema,
-    config: config as ValueObject,
-    prior: { address: `${TYPE}.t`, mode: 'managed', type: TYPE, provider: 'provider.xenserver', id: stored.id, attributes: state, dependencies: [] },
-    observed,
-    salt: 'salt',
-    ignoreChanges: { all: false, paths: [] },
-  });
-}
 
 const NFS = { name_label: 'shared-nfs', type: 'nfs', device_config: { server: '10.10.1.5', serverpath: '/export/xen' } };
 
@@ -44,15 +18,13 @@ describe('xenserver_sr', () => {
   let x: XenLab;
   let s: XenSession;
   before(async () => {
-    x = await startXenLab({ hosts: 3 });
-    x.lab.sim.populate({ pool: true });
-    s = await x.session();
+    ({ x, s } = await startPooledLab({ hosts: 3 }));
   });
   after(() => x.stop());
 
   it('creates a shared NFS SR with a plugged PBD on every host; observation equals the result and plans nothing', async () => {
     const ctx = providerCtx('xenserver_sr.nfs');
-    const res = await sr.create(s, withDefaults(NFS), ctx);
+    const res = await sr.create(s, withDefaults(TYPE, NFS), ctx);
     assert.ok(res.task && ctx.tasks.includes(res.task), 'the SR.create task is journalled');
     const snap = await s.snapshot(true);
     const hosts = snap.all('host').map(([, h]) => h.uuid).sort();
@@ -65,27 +37,27 @@ describe('xenserver_sr', () => {
     const { forget_on_destroy, ...rest } = res.attrs;
     assert.equal(forget_on_destroy, false);
     assert.deepEqual(seen[0]?.attrs, rest);
-    assert.equal(planOf(NFS, res, seen[0]!.attrs).action, 'noop');
+    assert.equal(planOf(TYPE, NFS, res, seen[0]!.attrs).action, 'noop');
 
     // device_config is x-replace-on-change: a new export path plans a replacement
     const moved = { ...NFS, device_config: { ...NFS.device_config, serverpath: '/export/iso' } };
-    const p = planOf(moved, res, seen[0]!.attrs);
+    const p = planOf(TYPE, moved, res, seen[0]!.attrs);
     assert.equal(p.action, 'replace');
     assert.deepEqual(p.replacePaths, [['device_config']]);
     await sr.delete(s, res.id, res.attrs, providerCtx());
   });
 
   it('repairs a host whose PBD was unplugged behind its back (drift → update → plugged)', async () => {
-    const res = await sr.create(s, withDefaults({ ...NFS, name_label: 'repair' }), providerCtx());
+    const res = await sr.create(s, withDefaults(TYPE, { ...NFS, name_label: 'repair' }), providerCtx());
     const snap = await s.snapshot(true);
     const pbdUuid = Object.values(res.attrs.pbds as Record<string, { uuid: string }>)[1]!.uuid;
     await s.xapi.call('PBD.unplug', [snap.refOf(pbdUuid)]);
     const now = sr.observe(await s.snapshot(true), [res.id])[0]!.attrs;
     assert.equal(now.pool_wide, false);
-    const p = planOf({ ...NFS, name_label: 'repair' }, res, now);
+    const p = planOf(TYPE, { ...NFS, name_label: 'repair' }, res, now);
     assert.equal(p.action, 'update');
     assert.deepEqual(p.drift.map((d) => d.path), [['pool_wide']]);
-    const fixed = await sr.update(s, res.id, res.attrs, withDefaults({ ...NFS, name_label: 'repair' }), providerCtx());
+    const fixed = await sr.update(s, res.id, res.attrs, withDefaults(TYPE, { ...NFS, name_label: 'repair' }), providerCtx());
     assert.equal(fixed.attrs.pool_wide, true);
     assert.equal(sr.observe(await s.snapshot(true), [res.id])[0]!.attrs.pool_wide, true);
     await sr.delete(s, res.id, res.attrs, providerCtx());
@@ -98,7 +70,7 @@ describe('xenserver_sr', () => {
       device_config: { target: '10.10.1.6', targetIQN: 'iqn.2026-11.lab.poolform:target0', SCSIid: '36001405aaaa0001', chapuser: 'lab' },
       chap_password: 'chap-Secret-123',
     };
-    const res = await sr.create(s, withDefaults(iscsi), providerCtx());
+    const res = await sr.create(s, withDefaults(TYPE, iscsi), providerCtx());
     assert.ok(!JSON.stringify(res.attrs).includes('chap-Secret-123'));
     assert.deepEqual(res.attrs.device_config, iscsi.device_config);
     const snap = await s.snapshot(true);
@@ -112,14 +84,14 @@ describe('xenserver_sr', () => {
     // a wrong target fails with the backend's code, the SR named, and the password masked; no secret is left behind
     const secrets = (await s.snapshot(true)).all('secret').length;
     await assert.rejects(
-      sr.create(s, withDefaults({ ...iscsi, device_config: { ...iscsi.device_config, SCSIid: 'nope' } }), providerCtx()),
+      sr.create(s, withDefaults(TYPE, { ...iscsi, device_config: { ...iscsi.device_config, SCSIid: 'nope' } }), providerCtx()),
       (e: Error) => /xenserver_sr "iscsi"/.test(e.message) && /SR_BACKEND_FAILURE_107/.test(e.message) && !e.message.includes('chap-Secret-123'),
     );
     assert.equal((await s.snapshot(true)).all('secret').length, secrets);
   });
 
   it('refuses to delete an SR holding a disk of a running VM, naming it; deletes it once the VM is halted', async () => {
-    const res = await sr.create(s, withDefaults({ ...NFS, name_label: 'busy' }), providerCtx());
+    const res = await sr.create(s, withDefaults(TYPE, { ...NFS, name_label: 'busy' }), providerCtx());
     let snap = await s.snapshot(true);
     const [tpl] = snap.find('VM', (v) => v.name_label === 'Debian Bookworm 12' && v.is_a_template === true)!;
     const vm = await s.xapi.call<string>('VM.clone', [tpl, 'web-1']);

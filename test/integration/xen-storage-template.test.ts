@@ -6,37 +6,15 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import type { Attrs, PlannedChange } from '../../engine/provider.js';
-import { loadSchemaFile, schemaDir } from '../../engine/schema/load.js';
-import { attrsForState, diffInstance } from '../../engine/plan/diff.js';
-import type { ValueObject } from '../../engine/lang/value.js';
+import type { PlannedChange } from '../../engine/provider.js';
 import { network } from '../../providers/xenserver/resources/network.js';
 import { sr } from '../../providers/xenserver/resources/sr.js';
 import { vmHa } from '../../providers/xenserver/resources/vm-ha.js';
 import { vmTemplate } from '../../providers/xenserver/resources/vm-template.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { providerCtx, startXenLab, type XenLab } from './xen-harness.js';
+import { planOf, providerCtx, startPooledLab, withDefaults, type XenLab } from './xen-harness.js';
 
-const schema = loadSchemaFile(join(schemaDir(), 'xenserver_vm_template.json'));
-
-function withDefaults(config: Attrs): Attrs {
-  const out: Attrs = { ...config };
-  for (const [k, m] of Object.entries(schema.attributes)) if (out[k] === undefined && m.default !== undefined) out[k] = m.default;
-  return out;
-}
-
-/** The next plan: `applied` is the configuration the stored result was applied with (default: `config`). */
-function planOf(config: Attrs, stored: { id: string; attrs: Attrs }, observed: Attrs | null, applied: Attrs = config) {
-  return diffInstance({
-    schema,
-    config: config as ValueObject,
-    prior: { address: 'xenserver_vm_template.t', mode: 'managed', type: 'xenserver_vm_template', provider: 'provider.xenserver', id: stored.id, attributes: attrsForState(schema, stored.attrs, applied as ValueObject, 's').attributes, dependencies: [] },
-    observed,
-    salt: 's',
-    ignoreChanges: { all: false, paths: [] },
-  });
-}
+const T = 'xenserver_vm_template';
 
 describe('xenserver_vm_template and xenserver_vm_ha', () => {
   let x: XenLab;
@@ -44,9 +22,7 @@ describe('xenserver_vm_template and xenserver_vm_ha', () => {
   let srId: string;
   let netId: string;
   before(async () => {
-    x = await startXenLab({ hosts: 2 });
-    x.lab.sim.populate({ pool: true });
-    s = await x.session();
+    ({ x, s } = await startPooledLab({ hosts: 2 }));
     srId = (await sr.create(s, { name_label: 'nfs', name_description: '', type: 'nfs', device_config: { server: '10.10.1.5', serverpath: '/export/xen' }, content_type: 'user', shared: true, pool_wide: true }, providerCtx())).id;
     netId = (await network.create(s, { name_label: 'vm-net', name_description: '', mtu: 9000 }, providerCtx())).id;
   });
@@ -70,7 +46,7 @@ describe('xenserver_vm_template and xenserver_vm_ha', () => {
       other_config: { role: 'web' },
     };
     const ctx = providerCtx('xenserver_vm_template.web');
-    const res = await vmTemplate.create(s, withDefaults(cfg), ctx);
+    const res = await vmTemplate.create(s, withDefaults(T, cfg), ctx);
     assert.ok(ctx.tasks.length > 0, 'the VM.clone task is journalled');
     let snap = await s.snapshot(true);
     const vm = snap.byUuid('VM', res.id)!;
@@ -90,13 +66,13 @@ describe('xenserver_vm_template and xenserver_vm_ha', () => {
 
     const seen = vmTemplate.observe(snap, [res.id])[0]!.attrs;
     assert.deepEqual(seen, res.attrs);
-    assert.equal(planOf(cfg, res, seen).action, 'noop');
-    assert.equal(planOf({ ...cfg, disks: [cfg.disks[0]] }, res, seen, cfg).action, 'replace');
-    assert.equal(planOf({ ...cfg, base_template: 'Ubuntu Noble Numbat 24.04' }, res, seen, cfg).action, 'replace');
+    assert.equal(planOf(T, cfg, res, seen).action, 'noop');
+    assert.equal(planOf(T, { ...cfg, disks: [cfg.disks[0]] }, res, seen, cfg).action, 'replace');
+    assert.equal(planOf(T, { ...cfg, base_template: 'Ubuntu Noble Numbat 24.04' }, res, seen, cfg).action, 'replace');
 
     const bigger = { ...cfg, memory_mib: 4096, vcpus: 2, name_label: 'debian-web-2' };
-    assert.equal(planOf(bigger, res, seen, cfg).action, 'update');
-    const up = await vmTemplate.update(s, res.id, res.attrs, withDefaults(bigger), providerCtx());
+    assert.equal(planOf(T, bigger, res, seen, cfg).action, 'update');
+    const up = await vmTemplate.update(s, res.id, res.attrs, withDefaults(T, bigger), providerCtx());
     assert.equal(up.attrs.memory_mib, 4096);
     assert.equal(up.attrs.vcpus, 2);
     assert.equal(up.attrs.name_label, 'debian-web-2');
@@ -112,13 +88,13 @@ describe('xenserver_vm_template and xenserver_vm_ha', () => {
   });
 
   it('inherits vCPUs, memory and boot order from the base when they are not written', async () => {
-    const res = await vmTemplate.create(s, withDefaults({ name_label: 'plain', base_template: 'Other install media' }), providerCtx());
+    const res = await vmTemplate.create(s, withDefaults(T, { name_label: 'plain', base_template: 'Other install media' }), providerCtx());
     const snap = await s.snapshot(true);
     const base = snap.find('VM', (v) => v.name_label === 'Other install media')![1];
     assert.equal(res.attrs.vcpus, Number(base.VCPUs_at_startup));
     assert.equal(res.attrs.memory_mib, Number(base.memory_static_max) / 2 ** 20);
     assert.deepEqual(res.attrs.disks, []);
-    assert.equal(planOf({ name_label: 'plain', base_template: 'Other install media' }, res, vmTemplate.observe(snap, [res.id])[0]!.attrs).action, 'noop');
+    assert.equal(planOf(T, { name_label: 'plain', base_template: 'Other install media' }, res, vmTemplate.observe(snap, [res.id])[0]!.attrs).action, 'noop');
     await vmTemplate.delete(s, res.id, res.attrs, providerCtx());
   });
 

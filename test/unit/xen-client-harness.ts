@@ -1,8 +1,12 @@
 // Test servers for the XenServer client tests, on real loopback sockets: a small XAPI-shaped
 // JSON-RPC server over HTTPS (self-signed or CA-signed certificate from `selfsigned`, XenServer's
 // TLS policy) with sessions and tasks, and an SSH server (ssh2) with a generated host key. They
-// exist so the client can be tested before and independently of the simulator's own wire.
+// exist so the client can be tested before and independently of the simulator's own wire. Also
+// the checks both client test files make: errors of a given class whose messages are collected
+// (none may carry a secret), and an abort while the server never answers.
 
+import { after } from 'node:test';
+import assert from 'node:assert/strict';
 import * as https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import * as net from 'node:net';
@@ -347,4 +351,52 @@ export async function startSshServer(opts: {
       server.close(() => r());
     });
   return state;
+}
+
+/** Runs `f` with the port of a silent server (startSilentServer), closed afterwards. */
+export async function withSilentServer<T>(f: (port: number) => Promise<T>): Promise<T> {
+  const silent = await startSilentServer();
+  try {
+    return await f(silent.port);
+  } finally {
+    await silent.close();
+  }
+}
+
+/** `connect` to a silent server, aborted shortly after it starts, must reject with an AbortError. */
+export function assertAbortWhileSilent(connect: (port: number, signal: AbortSignal) => Promise<unknown>): Promise<void> {
+  return withSilentServer(async (port) => {
+    const ac = new AbortController();
+    const p = connect(port, ac.signal);
+    setTimeout(() => ac.abort(), 30);
+    await assert.rejects(p, (e: Error) => e.name === 'AbortError');
+  });
+}
+
+/**
+ * Every error message a test file saw. checkAfterAll() registers the file's final check: none
+ * may contain a secret (SHOW_MESSAGES=1 prints them all, to read the wording).
+ */
+export class SeenMessages {
+  readonly list: string[] = [];
+
+  /** Awaits `p`, which must reject with a `type`; records the message and returns the error. */
+  async rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...a: never[]) => E): Promise<E> {
+    try {
+      await p;
+    } catch (e) {
+      if (e instanceof Error) this.list.push(e.message);
+      assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
+      return e as E;
+    }
+    assert.fail(`expected a ${type.name}`);
+  }
+
+  checkAfterAll(secrets: string[], atLeast = 0): void {
+    after(() => {
+      if (process.env.SHOW_MESSAGES) console.log(this.list.join('\n'));
+      assert.ok(this.list.length >= atLeast, `only ${this.list.length} messages seen`);
+      for (const m of this.list) for (const secret of secrets) assert.ok(!m.includes(secret), `secret leaked in: ${m}`);
+    });
+  }
 }

@@ -9,21 +9,12 @@ import { sshExec } from '../../providers/xenserver/client/ssh.js';
 import { hashHostName, sshFingerprint } from '../../providers/xenserver/client/known-hosts.js';
 import { TransportError, type SshEndpoint } from '../../providers/xenserver/client/types.js';
 import { SSH_ALGORITHMS_CH82, SSH_ALGORITHMS_CLIENT, SSH_ALGORITHMS_XS8 } from '../../providers/xenserver/crypto-policy.js';
-import { closedPort, startSilentServer, startSshServer, tempDir, writeTemp, type SshTestServer } from './xen-client-harness.js';
+import { assertAbortWhileSilent, closedPort, SeenMessages, startSshServer, tempDir, withSilentServer, writeTemp, type SshTestServer } from './xen-client-harness.js';
 
 const PASSWORD = 'ssh-secret';
-const messages: string[] = [];
-
-async function refused(p: Promise<unknown>): Promise<TransportError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TransportError, String(e));
-    messages.push(e.message);
-    return e;
-  }
-  assert.fail('expected a TransportError');
-}
+const messages = new SeenMessages();
+messages.checkAfterAll([PASSWORD, 'N0t-The-Pa55']);
+const refused = (p: Promise<unknown>): Promise<TransportError> => messages.rejectsWith(p, TransportError);
 
 const blobOf = (publicLine: string): Buffer => Buffer.from(publicLine.split(/\s+/)[1], 'base64');
 const keyText = (publicLine: string): string => publicLine.split(/\s+/).slice(0, 2).join(' ');
@@ -161,32 +152,14 @@ describe('sshExec transport failures', () => {
     assert.ok(e.message.includes(`127.0.0.1:${port}`));
   });
 
-  it('times out on a host that accepts but never speaks SSH', async () => {
-    const silent = await startSilentServer();
-    try {
-      const e = await refused(sshExec({ host: '127.0.0.1', port: silent.port, username: 'root', password: PASSWORD, knownHostsFile: file, timeoutMs: 200 }, 'date'));
+  it('times out on a host that accepts but never speaks SSH', () =>
+    withSilentServer(async (port) => {
+      const e = await refused(sshExec({ host: '127.0.0.1', port, username: 'root', password: PASSWORD, knownHostsFile: file, timeoutMs: 200 }, 'date'));
       assert.equal(e.kind, 'timeout');
-      assert.ok(e.message.includes(`127.0.0.1:${silent.port}`));
+      assert.ok(e.message.includes(`127.0.0.1:${port}`));
       assert.match(e.message, /host up and the port reachable/);
-    } finally {
-      await silent.close();
-    }
-  });
+    }));
 
-  it('an abort during the handshake rejects with an AbortError', async () => {
-    const silent = await startSilentServer();
-    try {
-      const ac = new AbortController();
-      const p = sshExec({ host: '127.0.0.1', port: silent.port, username: 'root', password: PASSWORD, knownHostsFile: file }, 'date', { signal: ac.signal });
-      setTimeout(() => ac.abort(), 30);
-      await assert.rejects(p, (e: Error) => e.name === 'AbortError');
-    } finally {
-      await silent.close();
-    }
-  });
-});
-
-after(() => {
-  if (process.env.SHOW_MESSAGES) console.log(messages.join('\n'));
-  for (const m of messages) assert.ok(!m.includes(PASSWORD) && !m.includes('N0t-The-Pa55'), m);
+  it('an abort during the handshake rejects with an AbortError', () =>
+    assertAbortWhileSilent((port, signal) => sshExec({ host: '127.0.0.1', port, username: 'root', password: PASSWORD, knownHostsFile: file }, 'date', { signal })));
 });

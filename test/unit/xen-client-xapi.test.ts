@@ -8,31 +8,24 @@ import { connectXapi, decodeTaskResult, redirectUrl } from '../../providers/xens
 import { formatFingerprint, normaliseFingerprint, pemFingerprint } from '../../providers/xenserver/client/tls.js';
 import { TransportError, XapiError, type XapiEndpoint } from '../../providers/xenserver/client/types.js';
 import {
+  assertAbortWhileSilent,
   caSignedCert,
   closedPort,
   Fail,
+  SeenMessages,
   selfSignedCert,
   startFakeXapi,
-  startSilentServer,
   tempDir,
+  withSilentServer,
   writeTemp,
   type FakeXapi,
 } from './xen-client-harness.js';
 
 const PASSWORD = 'poolform-lab';
 /** Every error message the tests saw: none may contain a password (checked at the end). */
-const messages: string[] = [];
-
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...a: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof Error) messages.push(e.message);
-    assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
-    return e as E;
-  }
-  assert.fail(`expected a ${type.name}`);
-}
+const messages = new SeenMessages();
+messages.checkAfterAll([PASSWORD, 'J0in-Secret', 'Ch4p-Secret', 'Wr0ng-Pa55'], 11);
+const rejectsWith = messages.rejectsWith.bind(messages);
 
 let fp = '';
 function endpoint(server: FakeXapi, extra: Partial<XapiEndpoint> = {}): XapiEndpoint {
@@ -385,36 +378,15 @@ describe('transport failures', () => {
     assert.match(e.message, /host up and the port reachable/);
   });
 
-  it('times out on a host that accepts but never answers', async () => {
-    const silent = await startSilentServer();
-    try {
-      const url = `https://127.0.0.1:${silent.port}`;
+  it('times out on a host that accepts but never answers', () =>
+    withSilentServer(async (port) => {
+      const url = `https://127.0.0.1:${port}`;
       const e = await rejectsWith(connectXapi({ url, username: 'root', password: PASSWORD, fingerprints: [fp], timeoutMs: 200 }, { followSlave: true }), TransportError);
       assert.equal(e.kind, 'timeout');
       assert.ok(e.message.includes(url));
       assert.match(e.message, /session\.login_with_password.*host up and the port reachable/);
-    } finally {
-      await silent.close();
-    }
-  });
+    }));
 
-  it('an abort during login rejects with an AbortError', async () => {
-    const silent = await startSilentServer();
-    try {
-      const ac = new AbortController();
-      const p = connectXapi({ url: `https://127.0.0.1:${silent.port}`, username: 'root', password: PASSWORD, fingerprints: [fp] }, { followSlave: true, signal: ac.signal });
-      setTimeout(() => ac.abort(), 30);
-      await assert.rejects(p, (e: Error) => e.name === 'AbortError');
-    } finally {
-      await silent.close();
-    }
-  });
-});
-
-after(() => {
-  if (process.env.SHOW_MESSAGES) console.log(messages.join('\n'));
-  assert.ok(messages.length > 10);
-  for (const m of messages) {
-    for (const secret of [PASSWORD, 'J0in-Secret', 'Ch4p-Secret', 'Wr0ng-Pa55']) assert.ok(!m.includes(secret), `secret leaked in: ${m}`);
-  }
+  it('an abort during login rejects with an AbortError', () =>
+    assertAbortWhileSilent((port, signal) => connectXapi({ url: `https://127.0.0.1:${port}`, username: 'root', password: PASSWORD, fingerprints: [fp] }, { followSlave: true, signal })));
 });

@@ -1,5 +1,5 @@
 // Shared set-up for the simulator's unit tests: a lab of N instant hosts, logged-in callers per
-// host, and a failure matcher that also checks every raised error against the reference's
+// host, a pool with a shared default SR, and a failure matcher that also checks every raised error against the reference's
 // parameter list (so the sim's error shapes stay the platform's).
 
 import assert from 'node:assert/strict';
@@ -144,4 +144,20 @@ export const ISCSI = { target: '10.10.1.6', port: '3260', targetIQN: 'iqn.2026-1
 /** A shared NFS SR created on the pool of `c`. */
 export async function nfsSr(c: Caller, name = 'shared-nfs', dc: Record<string, string> = NFS): Promise<string> {
   return c.run('SR.create', c.ref, dc, 0, name, '', 'nfs', 'user', true, {});
+}
+
+/** The ref of the pool `c` belongs to (there is exactly one). */
+export async function poolRefOf(c: Caller): Promise<string> {
+  return ((await c.call('pool.get_all')) as string[])[0]!;
+}
+
+/** A pool of `n` hosts whose default SR is a new shared NFS SR; `h` is the coordinator's caller. */
+export async function pooledWithDefaultSr(n = 2): Promise<{ c: Caller[]; h: Caller; sr: string; poolRef: string }> {
+  const { c } = await lab(n);
+  await pool(c);
+  const h = c[0]!;
+  const sr = await nfsSr(h);
+  const poolRef = await poolRefOf(h);
+  await h.call('pool.set_default_SR', poolRef, sr);
+  return { c, h, sr, poolRef };
 }

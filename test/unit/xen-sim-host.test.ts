@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { XapiSim } from '../../providers/xenserver/sim/xapi.js';
-import { findRef, lab, labHosts, login, nfsSr, pool, records, rejects, waitTask, type Caller } from './xen-sim-harness.js';
+import { findRef, lab, labHosts, login, nfsSr, pool, pooledWithDefaultSr, records, rejects, waitTask, type Caller } from './xen-sim-harness.js';
 
 const GiB = 1024 ** 3;
 
@@ -102,12 +102,7 @@ describe('xen sim: host maintenance', () => {
 
 describe('xen sim: templates and VMs', () => {
   it('clones a base template into a template, provisions its disks and sets its limits', async () => {
-    const { c } = await lab(2);
-    await pool(c);
-    const h = c[0]!;
-    const sr = await nfsSr(h);
-    const poolRef = ((await h.call('pool.get_all')) as string[])[0]!;
-    await h.call('pool.set_default_SR', poolRef, sr);
+    const { h, sr } = await pooledWithDefaultSr(2);
     const base = ((await h.call('VM.get_by_name_label', 'Debian Bookworm 12')) as string[])[0]!;
     const t = await h.run('VM.clone', base, 'web template');
     let r = await h.call('VM.get_record', t);

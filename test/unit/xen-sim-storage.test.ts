@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ISCSI, NFS, findRef, lab, nfsSr, pool, records, rejects, type Caller } from './xen-sim-harness.js';
+import { ISCSI, NFS, findRef, lab, nfsSr, pool, pooledWithDefaultSr, poolRefOf, records, rejects, type Caller } from './xen-sim-harness.js';
 
 const GiB = 1024 ** 3;
 
@@ -71,12 +71,7 @@ describe('xen sim: SR.create against the lab storage', () => {
 
 describe('xen sim: SR and PBD refusals', () => {
   it('refuses destroying an SR with plugged PBDs or disks in use, then destroys it cleanly', async () => {
-    const { c } = await lab(2);
-    await pool(c);
-    const h = c[0]!;
-    const sr = await nfsSr(h);
-    const poolRef = ((await h.call('pool.get_all')) as string[])[0]!;
-    await h.call('pool.set_default_SR', poolRef, sr);
+    const { c, h, sr, poolRef } = await pooledWithDefaultSr(2);
     await h.call('pool.set_suspend_image_SR', poolRef, sr);
     await h.call('pool.set_crash_dump_SR', poolRef, sr);
     await rejects(h.run('SR.destroy', sr), 'SR_HAS_PBD', [sr]);
@@ -148,7 +143,7 @@ describe('xen sim: HA', () => {
     const { c } = await lab(3, { extra: [{ memoryGiB: 64 }, { memoryGiB: 64 }, { memoryGiB: 64 }] });
     await pool(c);
     const h = c[0]!;
-    const poolRef = ((await h.call('pool.get_all')) as string[])[0]!;
+    const poolRef = await poolRefOf(h);
     const sr = await nfsSr(h);
     assert.equal(await h.call('pool.ha_compute_max_host_failures_to_tolerate'), 2);
     await h.run('pool.enable_ha', [sr], {});

@@ -26,6 +26,8 @@ const MAX_REDIRECTS = 2;
 /** Retries of a transient code, with doubling delays from TRANSIENT_DELAY_MS (≈ 3 s in all). */
 const TRANSIENT_RETRIES = 4;
 const TRANSIENT_DELAY_MS = 200;
+/** How long one event.from waits for a task change before the task is looked at again (seconds). */
+const EVENT_WAIT_S = 5;
 const POLL_MAX_MS = 1_000;
 
 /** Logs in to the endpoint (following HOST_IS_SLAVE when `followSlave`) and returns the client. */
@@ -112,6 +114,11 @@ class Client implements XapiClient {
     opts.onTask?.(task);
     let delay = Math.max(1, opts.pollMs ?? 100);
     const ceiling = Math.max(POLL_MAX_MS, delay);
+    // Between looks at the task, wait on event.from for a change to any task (XAPI wakes the call
+    // when one happens), so a finished task is seen at once instead of at the next poll. A host
+    // that refuses the event call is polled with backoff instead.
+    let token: string | undefined;
+    let events = true;
     try {
       for (;;) {
         const rec = await this.call<TaskRecord>('task.get_record', [task], base);
@@ -123,6 +130,16 @@ class Client implements XapiClient {
           this.forget(task, opts.step);
           const info = Array.isArray(rec.error_info) && rec.error_info.length ? rec.error_info.map(String) : ['TASK_CANCELLED', task];
           throw new TaskFailure(makeXapiError(this.ctx, { code: info[0], params: info.slice(1) }, this.wire.url, method, secretsOf(method, params)));
+        }
+        if (events) {
+          try {
+            const r = await this.call<{ token: string }>('event.from', [['task'], token ?? '', token === undefined ? 0 : EVENT_WAIT_S], base);
+            token = r.token;
+            continue;
+          } catch (e) {
+            if (opts.signal?.aborted || !(e instanceof XapiError)) throw e;
+            events = false;
+          }
         }
         await sleep(delay, opts.signal);
         delay = Math.min(delay * 2, ceiling);

@@ -7,7 +7,7 @@
 
 import { sshExec } from '../client/ssh.js';
 import { TransportError, XapiError, type XapiClient } from '../client/types.js';
-import { bool, coordinator, int, managementPif, refs, str, strMap, vlanTag } from '../pool-facts.js';
+import { bool, coordinator, int, isBondMaster, managementPif, str, strMap, vlanTag } from '../facts.js';
 import type { XenSession } from '../session.js';
 import { readSnapshot, type Snapshot } from '../snapshot.js';
 
@@ -180,7 +180,7 @@ export async function checkJoin(s: XenSession, snap: Snapshot, t: JoinTarget, si
   } else {
     const [jMgmtRef, jPif] = jMgmt;
     const bonds = joiner.all('Bond');
-    const mgmtBonded = refs(jPif.bond_master_of).length > 0 || bonds.some(([, b]) => b.master === jMgmtRef);
+    const mgmtBonded = isBondMaster(jPif) || bonds.some(([, b]) => b.master === jMgmtRef);
     if (mgmtBonded) {
       add('management interface not bonded', 'the management interface is a bond', 'move management to a plain NIC on the joining host and remove the bond; bond it again after joining (xenserver_bond)');
     } else if (bonds.length) {

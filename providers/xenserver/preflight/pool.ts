@@ -7,7 +7,7 @@
 import type { Diagnostic } from '../../../engine/diagnostics.js';
 import type { Attrs, PlannedChange, ProviderContext } from '../../../engine/provider.js';
 import { maintenanceBlocker } from '../maintenance.js';
-import { bool, coordinator, int, resolveHost, str } from '../pool-facts.js';
+import { bool, coordinator, int, resolveHost, str } from '../facts.js';
 import { SECRET_KEY } from '../resources/host-power-on.js';
 import { REBOOT_ATTRS } from '../resources/host.js';
 import { joinTarget } from '../resources/pool-member.js';

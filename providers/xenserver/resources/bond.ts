@@ -11,7 +11,7 @@ import type { Observed, PlannedChange, ProviderContext } from '../../../engine/p
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
-import { bool, callOpts, coordinatorRef, deviceOrder, hostName, hostsInOrder, inContext, isBondSlave, isRef, isUnknownValue, networkLabel, physicalPif, refList, str, strMap, type Entry } from '../pif.js';
+import { bool, byHostUuid, callOpts, coordinatorRef, deviceOrder, hostName, hostsInOrder, inContext, isBondSlave, isRef, isUnknownValue, networkLabel, perHostOn, physicalPif, refList, str, strMap, type Entry } from '../facts.js';
 
 export const BOND_MODES = ['balance-slb', 'active-backup', 'lacp'] as const;
 const MARK = 'poolform_properties';
@@ -40,12 +40,7 @@ const LACP_ONLY = ['lacp-time', 'lacp-aggregation-key', 'lacp-fallback-ab'];
 
 /** Every host's Bond whose master PIF is on the network, as [hostRef, bondRef, bond]. */
 function bondsOn(snap: Snapshot, networkRef: string): [string, string, XapiRecord][] {
-  const out: [string, string, XapiRecord][] = [];
-  for (const [ref, b] of snap.all('Bond')) {
-    const master = isRef(b.master) ? snap.get('PIF', b.master) : undefined;
-    if (master && master.network === networkRef) out.push([str(master.host), ref, b]);
-  }
-  return out;
+  return perHostOn(snap, 'Bond', 'master', networkRef);
 }
 
 function membersOf(snap: Snapshot, bond: XapiRecord): string[] {
@@ -75,11 +70,7 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
   if (!bonds.length) return undefined;
   const master = coordinatorRef(snap);
   const main = bonds.find(([h, , b]) => h === master && MARK in strMap(b.other_config)) ?? bonds.find(([, , b]) => MARK in strMap(b.other_config)) ?? bonds.find(([h]) => h === master) ?? bonds[0];
-  const byHost: Record<string, string> = {};
-  for (const [h, , b] of bonds) {
-    const host = snap.get('host', h);
-    if (host) byHost[host.uuid] = b.uuid;
-  }
+  const { byHost, poolWide } = byHostUuid(snap, bonds);
   return {
     id,
     attrs: {
@@ -88,7 +79,7 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
       members: membersOf(snap, main[2]),
       mode: str(main[2].mode),
       properties: propertiesOf(main[2]),
-      pool_wide: snap.all('host').every(([, h]) => h.uuid in byHost),
+      pool_wide: poolWide,
       bond_uuids: byHost,
     },
   };

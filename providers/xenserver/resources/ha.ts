@@ -5,7 +5,8 @@
 // before any of this runs.
 
 import type { Attrs, Observed, OperationResult, ProviderContext } from '../../../engine/provider.js';
-import { bool, int, isRef, stepOpts, str, strMap } from '../pool-facts.js';
+import { bool, callOpts, int, isRef, srRefOf, str, strMap } from '../facts.js';
+import { onlyIfAsked } from './common-steps.js';
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
@@ -57,7 +58,7 @@ function observeHa(snap: Snapshot): Observed {
 async function converge(s: XenSession, attrs: Attrs, ctx: ProviderContext): Promise<OperationResult> {
   const snap = await s.snapshot(true, ctx.signal);
   const [poolRef, p] = snap.pool();
-  const o = stepOpts(ctx);
+  const o = callOpts(ctx);
   const wantOn = attrs.enabled !== false;
   const srs = wantedSrs(attrs);
   const ntol = typeof attrs.host_failures_to_tolerate === 'number' ? attrs.host_failures_to_tolerate : 1;
@@ -72,8 +73,8 @@ async function converge(s: XenSession, attrs: Attrs, ctx: ProviderContext): Prom
     if (wantOn) {
       if (!on) {
         const refs = srs.map((u) => {
-          const ref = snap.refOf(u);
-          if (!ref || !snap.byUuid('SR', u)) throw new Error(`heartbeat SR ${u} is not an SR of this pool`);
+          const ref = srRefOf(snap, u);
+          if (!ref) throw new Error(`heartbeat SR ${u} is not an SR of this pool`);
           return ref;
         });
         ctx.log(`${label}: enable on ${srs.join(', ')}`);
@@ -104,8 +105,7 @@ async function converge(s: XenSession, attrs: Attrs, ctx: ProviderContext): Prom
 
 export const ha: ResourceType = {
   observe(snap, ids) {
-    const o = observeHa(snap);
-    return ids.length === 0 || ids.includes(o.id) ? [o] : [];
+    return onlyIfAsked(observeHa(snap), ids);
   },
 
   create(s, attrs, ctx) {
@@ -119,8 +119,8 @@ export const ha: ResourceType = {
   async delete(s, _id, _attrs, ctx) {
     const [poolRef, p] = (await s.snapshot(true, ctx.signal)).pool();
     try {
-      if (bool(p.ha_enabled)) await s.xapi.callAsync('pool.disable_ha', [], stepOpts(ctx));
-      if (recordedSrs(p).length) await s.xapi.call('pool.remove_from_other_config', [poolRef, SRS_KEY], stepOpts(ctx));
+      if (bool(p.ha_enabled)) await s.xapi.callAsync('pool.disable_ha', [], callOpts(ctx));
+      if (recordedSrs(p).length) await s.xapi.call('pool.remove_from_other_config', [poolRef, SRS_KEY], callOpts(ctx));
     } catch (e) {
       throw new Error(`pool ${str(p.name_label) || p.uuid}: HA: ${(e as Error).message}`);
     }

@@ -6,7 +6,8 @@
 
 import type { Attrs, Observed, OperationResult, ProviderContext } from '../../../engine/provider.js';
 import { XapiError } from '../client/types.js';
-import { resolveHost, stepOpts, str, strMap } from '../pool-facts.js';
+import { callOpts, hostAt, str, strMap } from '../facts.js';
+import { hostSettingsOps } from './common-steps.js';
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
@@ -46,7 +47,7 @@ function currentSecret(snap: Snapshot, h: XapiRecord): [string, XapiRecord] | un
  */
 async function apply(s: XenSession, hostRef: string, host: XapiRecord, attrs: Attrs, ctx: ProviderContext, snap: Snapshot): Promise<void> {
   const label = `host ${str(host.name_label) || host.uuid}: power-on`;
-  const o = stepOpts(ctx);
+  const o = callOpts(ctx);
   const config = wantedConfig(attrs, label);
   const old = currentSecret(snap, host);
   const password = typeof attrs.password === 'string' && attrs.password !== '' ? attrs.password : undefined;
@@ -74,28 +75,14 @@ async function apply(s: XenSession, hostRef: string, host: XapiRecord, attrs: At
 
 async function converge(s: XenSession, hostRef: string, attrs: Attrs, ctx: ProviderContext): Promise<OperationResult> {
   const snap = await s.snapshot(true, ctx.signal);
-  const host = snap.get('host', hostRef);
-  if (!host) throw new Error(`host ${hostRef} is no longer in the pool`);
+  const host = hostAt(snap, hostRef);
   await apply(s, hostRef, host, attrs, ctx, snap);
   const o = observeHost(await s.snapshot(true, ctx.signal), host.uuid)!;
   return { id: host.uuid, attrs: { ...o.attrs, host: attrs.host } };
 }
 
 export const hostPowerOn: ResourceType = {
-  observe(snap, ids) {
-    return ids.map((id) => observeHost(snap, id)).filter((o): o is Observed => !!o);
-  },
-
-  async create(s, attrs, ctx) {
-    const [ref] = resolveHost(await s.snapshot(true, ctx.signal), str(attrs.host));
-    return converge(s, ref, attrs, ctx);
-  },
-
-  async update(s, id, _before, after, ctx) {
-    const found = (await s.snapshot(true, ctx.signal)).find('host', (h) => h.uuid === id);
-    if (!found) throw new Error(`host ${id} is no longer in the pool`);
-    return converge(s, found[0], after, ctx);
-  },
+  ...hostSettingsOps(observeHost, converge),
 
   async delete(s, id, _attrs, ctx) {
     const snap = await s.snapshot(true, ctx.signal);

@@ -5,7 +5,8 @@
 
 import type { Attrs, Observed, OperationResult, PlannedChange, ProviderContext } from '../../../engine/provider.js';
 import { MAINTENANCE_LIMIT, withMaintenance } from '../maintenance.js';
-import { resolveHost, stepOpts, str } from '../pool-facts.js';
+import { callOpts, hostAt, str } from '../facts.js';
+import { hostSettingsOps } from './common-steps.js';
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
@@ -43,10 +44,9 @@ function observeHost(snap: Snapshot, uuid: string): Observed | undefined {
 
 async function converge(s: XenSession, hostRef: string, want: Attrs, ctx: ProviderContext): Promise<OperationResult> {
   const snap = await s.snapshot(true, ctx.signal);
-  const h = snap.get('host', hostRef);
-  if (!h) throw new Error(`host ${hostRef} is no longer in the pool`);
+  const h = hostAt(snap, hostRef);
   const label = `host ${str(h.name_label) || h.uuid}`;
-  const o = stepOpts(ctx);
+  const o = callOpts(ctx);
   try {
     if (typeof want.name_label === 'string' && want.name_label !== str(h.name_label)) await s.xapi.call('host.set_name_label', [hostRef, want.name_label], o);
     if (typeof want.name_description === 'string' && want.name_description !== str(h.name_description)) await s.xapi.call('host.set_name_description', [hostRef, want.name_description], o);
@@ -89,20 +89,7 @@ function touchesReboot(change: PlannedChange): boolean {
 }
 
 export const host: ResourceType = {
-  observe(snap, ids) {
-    return ids.map((id) => observeHost(snap, id)).filter((o): o is Observed => !!o);
-  },
-
-  async create(s, attrs, ctx) {
-    const [ref] = resolveHost(await s.snapshot(true, ctx.signal), str(attrs.host));
-    return converge(s, ref, attrs, ctx);
-  },
-
-  async update(s, id, _before, after, ctx) {
-    const found = (await s.snapshot(true, ctx.signal)).find('host', (h) => h.uuid === id);
-    if (!found) throw new Error(`host ${id} is no longer in the pool`);
-    return converge(s, found[0], after, ctx);
-  },
+  ...hostSettingsOps(observeHost, converge),
 
   async delete() {
     return {}; // forgetting a host's settings changes nothing on it

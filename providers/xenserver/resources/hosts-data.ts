@@ -1,7 +1,7 @@
 // Data source xenserver_hosts: every host of the pool by name, with what configurations usually
 // need to refer to them (uuid, management address and IP, enabled, coordinator).
 
-import { bool, managementPif, str } from '../pool-facts.js';
+import { bool, managementPif, str } from '../facts.js';
 import type { DataSourceType } from './types.js';
 
 export const hostsData: DataSourceType = {

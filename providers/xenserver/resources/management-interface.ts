@@ -12,7 +12,7 @@ import type { XenSession } from '../session.js';
 import type { Snapshot } from '../snapshot.js';
 import type { ResourceType } from './types.js';
 import { moveManagement, type IpConfig } from '../management.js';
-import { coordinatorRef, deviceOrder, hostsInOrder, isBondSlave, isUnknownValue, managementPif, networkLabel, pifOnNetwork, str } from '../pif.js';
+import { coordinatorRef, deviceOrder, hostsInOrder, isBondSlave, isUnknownValue, managementPif, networkLabel, pifOnNetwork, str } from '../facts.js';
 
 function observeOne(snap: Snapshot, id: string): Observed | undefined {
   const [, pool] = snap.pool();

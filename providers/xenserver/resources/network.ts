@@ -6,7 +6,8 @@ import type { Observed, PlannedChange } from '../../../engine/provider.js';
 import type { XenSession } from '../session.js';
 import type { ResourceType } from './types.js';
 import type { Snapshot } from '../snapshot.js';
-import { callOpts, codeOf, hostName, inContext, int, isBondMaster, isRef, str } from '../pif.js';
+import { callOpts, codeOf, hostName, inContext, int, isBondMaster, isRef, str } from '../facts.js';
+import { rereadAfterWrite, setNames } from './common-steps.js';
 
 function observeOne(snap: Snapshot, id: string): Observed | undefined {
   const n = snap.byUuid('network', id);
@@ -15,12 +16,8 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
 }
 
 /** The network as it is now, by ref or uuid (a fresh read: the step just changed it). */
-async function read(s: XenSession, refOrUuid: string, signal: AbortSignal): Promise<Observed> {
-  const snap = await s.snapshot(true, signal);
-  const id = snap.get('network', refOrUuid)?.uuid ?? refOrUuid;
-  const o = observeOne(snap, id);
-  if (!o) throw new Error(`xenserver_network ${id} disappeared right after it was written`);
-  return o;
+function read(s: XenSession, refOrUuid: string, signal: AbortSignal): Promise<Observed> {
+  return rereadAfterWrite(s, 'network', 'xenserver_network', refOrUuid, observeOne, signal);
 }
 
 /** Which bonds/VLANs hold PIFs on the network, for a refusal that says what to remove first. */
@@ -59,10 +56,12 @@ export const network: ResourceType = {
     if (!ref) throw new Error(`xenserver_network ${id} no longer exists`);
     const what = `xenserver_network "${str(after.name_label)}" (${id})`;
     const o = callOpts(ctx);
+    // Compared with the network as it is now, not with `before` (the engine hands over the state
+    // as last recorded, so a value changed behind poolform's back would look unchanged).
+    const now = observeOne(snap, id)?.attrs ?? before;
     try {
-      if (before.name_label !== after.name_label) await s.xapi.call('network.set_name_label', [ref, str(after.name_label)], o);
-      if (before.name_description !== after.name_description) await s.xapi.call('network.set_name_description', [ref, str(after.name_description)], o);
-      if (int(before.mtu) !== int(after.mtu, 1500)) await s.xapi.call('network.set_MTU', [ref, int(after.mtu, 1500)], o);
+      await setNames(s, 'network', ref, now, after, o);
+      if (int(now.mtu) !== int(after.mtu, 1500)) await s.xapi.call('network.set_MTU', [ref, int(after.mtu, 1500)], o);
     } catch (e) {
       throw inContext(what, e);
     }

@@ -10,7 +10,7 @@ import type { XapiClient } from '../client/types.js';
 import { MAINTENANCE_LIMIT } from '../maintenance.js';
 import { moveManagement } from '../management.js';
 import { checkJoin, type JoinTarget } from '../preflight/join.js';
-import { bool, coordinator, isLive, managementPif, stepOpts, str } from '../pool-facts.js';
+import { bool, coordinator, isLive, managementPif, callOpts, str } from '../facts.js';
 import type { XenSession } from '../session.js';
 import type { Snapshot } from '../snapshot.js';
 import type { ResourceType } from './types.js';
@@ -116,7 +116,7 @@ async function create(s: XenSession, attrs: Attrs, ctx: ProviderContext): Promis
   try {
     joiner = await s.openHost({ url: t.url, username: t.username, password: t.password, ...(t.fingerprint ? { fingerprints: [t.fingerprint] } : {}) }, ctx.signal);
     ctx.log(`${label}: ${method} to ${str(coord.address)}`);
-    await joiner.callAsync(method, [str(coord.address), s.config.xapi.username, s.config.xapi.password], { ...stepOpts(ctx), onTask: (ref) => ((task = ref), ctx.task?.(ref)) });
+    await joiner.callAsync(method, [str(coord.address), s.config.xapi.username, s.config.xapi.password], { ...callOpts(ctx), onTask: (ref) => ((task = ref), ctx.task?.(ref)) });
   } catch (e) {
     throw new Error(`${label}: ${(e as Error).message}`);
   } finally {
@@ -138,6 +138,14 @@ async function create(s: XenSession, attrs: Attrs, ctx: ProviderContext): Promis
 export const poolMember: ResourceType = {
   observe(snap, ids) {
     return ids.map((id) => observeMember(snap, id)).filter((o): o is Observed => !!o);
+  },
+
+  // An adopted member (import block) has no recorded address; the host's own management address
+  // stands in, so a configuration naming it the same way does not plan a replacement (an eject).
+  importObject(snap, id) {
+    const o = observeMember(snap, id);
+    const address = str(snap.byUuid('host', id)?.address);
+    return o && address ? { id, attrs: { ...o.attrs, address: `https://${address}` } } : o;
   },
 
   create,
@@ -163,7 +171,7 @@ export const poolMember: ResourceType = {
     if (str(snap.pool()[1].master) === ref) {
       throw new Error(`${label}: it is the pool coordinator and cannot be ejected; make another host coordinator first (xe pool-designate-new-master)`);
     }
-    const o = stepOpts(ctx);
+    const o = callOpts(ctx);
     try {
       ctx.log(`${label}: disable`);
       await s.xapi.call('host.disable', [ref], o);
@@ -182,9 +190,9 @@ export const poolMember: ResourceType = {
     return change.action === 'update' ? 'none' : 'host-reboot';
   },
 
-  // Joins and ejects one at a time, and never while a host is in maintenance: both change how
-  // many hosts HA can count on.
-  limit() {
-    return MAINTENANCE_LIMIT;
+  // Ejects take a host away for good: one at a time, and never while another host is in
+  // maintenance. Joins only add capacity, so they share the coordinator's ordinary queue.
+  limit(_attrs, op) {
+    return op === 'delete' ? MAINTENANCE_LIMIT : undefined;
   },
 };

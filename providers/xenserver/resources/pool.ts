@@ -2,7 +2,8 @@
 // of one), so create adopts it and delete forgets it; only its settings change on the platform.
 
 import type { Attrs, Observed, OperationResult, ProviderContext } from '../../../engine/provider.js';
-import { bool, coordinator, stepOpts, str, uuidOf } from '../pool-facts.js';
+import { bool, callOpts, coordinator, srRefOf, str, uuidOf } from '../facts.js';
+import { onlyIfAsked } from './common-steps.js';
 import type { XenSession } from '../session.js';
 import type { Snapshot } from '../snapshot.js';
 import type { ResourceType } from './types.js';
@@ -25,7 +26,7 @@ function observePool(snap: Snapshot): Observed {
     coordinator: coord.uuid,
     coordinator_address: str(coord.address),
   };
-  for (const [attr, field] of SR_FIELDS) attrs[attr] = uuidOf(snap, 'SR', p[field]);
+  for (const [attr, field] of SR_FIELDS) attrs[attr] = uuidOf(snap, 'SR', p[field]) ?? null;
   return { id: p.uuid, attrs };
 }
 
@@ -33,7 +34,7 @@ function observePool(snap: Snapshot): Observed {
 async function converge(s: XenSession, want: Attrs, ctx: ProviderContext): Promise<OperationResult> {
   const snap = await s.snapshot(true, ctx.signal);
   const [ref, p] = snap.pool();
-  const o = stepOpts(ctx);
+  const o = callOpts(ctx);
   if (typeof want.name_label === 'string' && want.name_label !== str(p.name_label)) await s.xapi.call('pool.set_name_label', [ref, want.name_label], o);
   const desc = typeof want.name_description === 'string' ? want.name_description : '';
   if (desc !== str(p.name_description)) await s.xapi.call('pool.set_name_description', [ref, desc], o);
@@ -41,8 +42,8 @@ async function converge(s: XenSession, want: Attrs, ctx: ProviderContext): Promi
     const uuid = want[attr];
     if (typeof uuid !== 'string' || uuid === '') continue;
     if (uuidOf(snap, 'SR', p[field]) === uuid) continue;
-    const sr = snap.refOf(uuid);
-    if (!sr || !snap.byUuid('SR', uuid)) throw new Error(`pool ${p.uuid}: ${attr} "${uuid}" is not an SR of this pool`);
+    const sr = srRefOf(snap, uuid);
+    if (!sr) throw new Error(`pool ${p.uuid}: ${attr} "${uuid}" is not an SR of this pool`);
     await s.xapi.call(setter, [ref, sr], o);
   }
   const igmp = want.igmp_snooping === true;
@@ -52,9 +53,8 @@ async function converge(s: XenSession, want: Attrs, ctx: ProviderContext): Promi
 
 export const pool: ResourceType = {
   observe(snap, ids) {
-    const o = observePool(snap);
     // The pool changes identity only if the provider block now points at another pool.
-    return ids.length === 0 || ids.includes(o.id) ? [o] : [];
+    return onlyIfAsked(observePool(snap), ids);
   },
 
   create(s, attrs, ctx) {

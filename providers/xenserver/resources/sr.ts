@@ -11,7 +11,8 @@ import type { Diagnostic } from '../../../engine/diagnostics.js';
 import type { XenSession } from '../session.js';
 import type { Snapshot } from '../snapshot.js';
 import type { ResourceType } from './types.js';
-import { bool, callOpts, codeOf, coordinatorRef, hostName, hostsInOrder, inContext, int, isRef, str, strMap } from '../pif.js';
+import { bool, callOpts, codeOf, coordinatorRef, hostName, hostsInOrder, inContext, int, isRef, str, strMap } from '../facts.js';
+import { rereadAfterWrite, setNames } from './common-steps.js';
 
 /** device_config keys poolform keeps to itself (the secret's uuid stands for the password). */
 const INTERNAL_KEYS = ['chappassword', 'chappassword_secret'];
@@ -54,12 +55,8 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
   };
 }
 
-async function read(s: XenSession, refOrUuid: string, signal: AbortSignal): Promise<Observed> {
-  const snap = await s.snapshot(true, signal);
-  const id = snap.get('SR', refOrUuid)?.uuid ?? refOrUuid;
-  const o = observeOne(snap, id);
-  if (!o) throw new Error(`xenserver_sr ${id} disappeared right after it was written`);
-  return o;
+function read(s: XenSession, refOrUuid: string, signal: AbortSignal): Promise<Observed> {
+  return rereadAfterWrite(s, 'SR', 'xenserver_sr', refOrUuid, observeOne, signal);
 }
 
 /** Creates the PBDs hosts lack and plugs every unplugged one (one host at a time). */
@@ -198,8 +195,7 @@ export const sr: ResourceType = {
     const o = callOpts(ctx);
     const now = observeOne(snap, id)!.attrs;
     try {
-      if (now.name_label !== after.name_label) await s.xapi.call('SR.set_name_label', [ref, str(after.name_label)], o);
-      if (now.name_description !== str(after.name_description)) await s.xapi.call('SR.set_name_description', [ref, str(after.name_description)], o);
+      await setNames(s, 'SR', ref, now, after, o);
       if (now.shared !== true) await s.xapi.call('SR.set_shared', [ref, true], o);
     } catch (e) {
       throw inContext(what, e);

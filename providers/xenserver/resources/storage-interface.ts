@@ -8,7 +8,7 @@ import type { Attrs, Observed, PlannedChange, ProviderContext } from '../../../e
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
-import { bool, callOpts, inContext, isUnknownValue, networkLabel, pifOnNetwork, resolveHost, str, strMap } from '../pif.js';
+import { bool, callOpts, inContext, isUnknownValue, networkLabel, pifOnNetwork, resolveHost, str, strMap } from '../facts.js';
 
 const PURPOSE = 'management_purpose';
 
@@ -138,6 +138,8 @@ export const storageInterface = {
       try {
         hostRef = resolveHost(snap, host)[0];
       } catch (e) {
+        // A host joining in this plan has no name in the pool yet; the name may be its.
+        if (all.some((x) => x.type === 'xenserver_pool_member' && (x.action === 'create' || x.action === 'replace'))) continue;
         err('Unknown host', (e as Error).message);
         continue;
       }

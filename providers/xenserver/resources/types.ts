@@ -22,7 +22,7 @@ export interface ResourceType {
   preflight?(changes: PlannedChange[], snap: Snapshot, s: XenSession, ctx: ProviderContext, all?: PlannedChange[]): Promise<Diagnostic[]>;
   impact?(change: PlannedChange): Impact;
   /** Steps of this type share a stricter queue than the pool's (e.g. one host in maintenance at a time). */
-  limit?(attrs: Attrs | null): { key: string; max: number } | undefined;
+  limit?(attrs: Attrs | null, op?: 'create' | 'update' | 'delete'): { key: string; max: number } | undefined;
 }
 
 /** Data sources: read by their arguments from the snapshot. */

@@ -9,18 +9,13 @@ import type { Observed, PlannedChange, ProviderContext } from '../../../engine/p
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
-import { bool, callOpts, coordinatorRef, deviceOrder, hostName, hostsInOrder, inContext, int, isBondMaster, isRef, isUnknownValue, networkLabel, physicalPif, pifOnNetwork, str, type Entry } from '../pif.js';
+import { bool, byHostUuid, callOpts, coordinatorRef, deviceOrder, hostName, hostsInOrder, inContext, int, isBondMaster, isRef, isUnknownValue, networkLabel, perHostOn, physicalPif, pifOnNetwork, str, type Entry } from '../facts.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every host's VLAN whose untagged (VLAN) PIF is on the network, as [hostRef, vlanRef, vlan]. */
 function vlansOn(snap: Snapshot, networkRef: string): [string, string, XapiRecord][] {
-  const out: [string, string, XapiRecord][] = [];
-  for (const [ref, v] of snap.all('VLAN')) {
-    const pif = isRef(v.untagged_PIF) ? snap.get('PIF', v.untagged_PIF) : undefined;
-    if (pif && pif.network === networkRef) out.push([str(pif.host), ref, v]);
-  }
-  return out;
+  return perHostOn(snap, 'VLAN', 'untagged_PIF', networkRef);
 }
 
 /** What a tagged PIF is, in the resource's terms: its device, or its bond's network uuid. */
@@ -46,11 +41,7 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
   if (!vlans.length) return undefined;
   const master = coordinatorRef(snap);
   const main = vlans.find(([h]) => h === master) ?? vlans[0];
-  const byHost: Record<string, string> = {};
-  for (const [h, , v] of vlans) {
-    const host = snap.get('host', h);
-    if (host) byHost[host.uuid] = v.uuid;
-  }
+  const { byHost, poolWide } = byHostUuid(snap, vlans);
   return {
     id,
     attrs: {
@@ -58,7 +49,7 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
       network: id,
       tag: int(main[2].tag, -1),
       on: onOf(snap, isRef(main[2].tagged_PIF) ? snap.get('PIF', main[2].tagged_PIF) : undefined),
-      pool_wide: snap.all('host').every(([, h]) => h.uuid in byHost),
+      pool_wide: poolWide,
       vlan_uuids: byHost,
     },
   };

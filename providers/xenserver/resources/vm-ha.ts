@@ -9,7 +9,7 @@ import type { Attrs, Observed, PlannedChange, ProviderContext } from '../../../e
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
-import { bool, callOpts, inContext, int, str, type Entry } from '../pif.js';
+import { bool, callOpts, inContext, int, str, type Entry } from '../facts.js';
 
 function candidates(snap: Snapshot): Entry[] {
   return snap.filter('VM', (v) => !bool(v.is_control_domain) && !bool(v.is_a_snapshot));

@@ -11,7 +11,8 @@ import type { Attrs, Observed, PlannedChange, ProviderContext } from '../../../e
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
-import { bool, callOpts, hostName, inContext, int, isRef, isUnknownValue, str, strMap, type Entry } from '../pif.js';
+import { bool, callOpts, hostName, inContext, int, isRef, isUnknownValue, str, strMap, type Entry } from '../facts.js';
+import { setNames } from './common-steps.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -233,8 +234,7 @@ export const vmTemplate: ResourceType = {
     const now = observeOne(snap, id)!.attrs;
     const o = callOpts(ctx);
     try {
-      if (now.name_label !== str(after.name_label)) await s.xapi.call('VM.set_name_label', [ref, str(after.name_label)], o);
-      if (now.name_description !== str(after.name_description)) await s.xapi.call('VM.set_name_description', [ref, str(after.name_description)], o);
+      await setNames(s, 'VM', ref, now, after, o);
       if (w.vcpus !== undefined) await setVcpus(s, ref, vm, w.vcpus, ctx);
       if (w.memory !== undefined) await setMemory(s, ref, vm, w.memory, ctx);
       if (w.boot !== undefined && now.boot_order !== w.boot) await s.xapi.call('VM.set_HVM_boot_params', [ref, { ...strMap(vm.HVM_boot_params), order: w.boot }], o);

@@ -8,6 +8,7 @@ import { allClasses, classMeta } from './model.js';
 import { fail } from './world.js';
 
 const TOKEN_WIDTH = 20;
+const REWATCH_MS = 200;
 
 function token(id: number): string {
   return String(id).padStart(TOKEN_WIDTH, '0');
@@ -45,7 +46,7 @@ async function eventFrom(ctx: Ctx, classes: string[], tok: string, timeout: numb
     const out: Record<string, number> = {};
     for (const c of sub.classes ?? new Set(allClasses().map((m) => m.name.toLowerCase()))) {
       const m = classMeta(c);
-      if (m) out[c] = db.count(m.name);
+      if (m) out[c] = ctx.host.db.count(m.name);
     }
     return out;
   };
@@ -55,13 +56,17 @@ async function eventFrom(ctx: Ctx, classes: string[], tok: string, timeout: numb
   }
   const deadline = Date.now() + Math.max(0, timeout) * 1000;
   for (;;) {
-    const last = db.currentId - 1;
-    const events = pick(db.eventsSince(since, sub.classes));
+    // A host that joined a pool while the call waited now lives in the pool's database (event ids
+    // are world-wide, so the token still holds); look there, and wake at least every
+    // REWATCH_MS to notice such a move.
+    const cur = ctx.host.db;
+    const last = cur.currentId - 1;
+    const events = pick(cur.eventsSince(since, sub.classes));
     const left = deadline - Date.now();
     if (events.length || left <= 0) return { events, valid_ref_counts: counts(), token: token(Math.max(last, since)) };
-    const next = db.nextChange();
+    const next = cur.nextChange();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([next.promise, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+    await Promise.race([next.promise, new Promise<void>((r) => (timer = setTimeout(r, Math.min(left, REWATCH_MS))))]);
     clearTimeout(timer);
     next.cancel();
   }

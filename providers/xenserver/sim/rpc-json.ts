@@ -68,8 +68,16 @@ function parseCall(body: string): JsonCall {
   return { method: m.method, params: m.params, id: m.id, v2: m.jsonrpc === '2.0' };
 }
 
-/** POST /jsonrpc. */
-export async function handleJsonRpc(body: string, dispatch: Dispatch): Promise<WireReply> {
+/**
+ * Both JSON endpoints: parse the call (a malformed one gets malformedReply), dispatch it, and wrap
+ * the result or the XAPI failure in the endpoint's envelope.
+ */
+async function answerJson(
+  body: string,
+  dispatch: Dispatch,
+  success: (call: JsonCall, result: unknown) => Record<string, unknown>,
+  failure: (call: JsonCall, f: XapiFailure) => Record<string, unknown>,
+): Promise<WireReply> {
   let call: JsonCall;
   try {
     call = parseCall(body);
@@ -79,32 +87,30 @@ export async function handleJsonRpc(body: string, dispatch: Dispatch): Promise<W
   }
   let envelope: Record<string, unknown>;
   try {
-    const result = await dispatch(call.method, call.params);
-    envelope = call.v2 ? { jsonrpc: '2.0', result: result ?? '', id: call.id } : { result: result ?? '', error: null, id: call.id };
+    envelope = success(call, await dispatch(call.method, call.params));
   } catch (e) {
-    const f = asFailure(e);
-    envelope = call.v2
-      ? { jsonrpc: '2.0', error: { code: 1, message: f.code, data: f.params }, id: call.id }
-      : { result: null, error: [f.code, ...f.params], id: call.id };
+    envelope = failure(call, asFailure(e));
   }
   return { status: 200, contentType: 'application/json', body: stringify(envelope) };
 }
 
+/** POST /jsonrpc. */
+export function handleJsonRpc(body: string, dispatch: Dispatch): Promise<WireReply> {
+  return answerJson(
+    body,
+    dispatch,
+    (call, result) => (call.v2 ? { jsonrpc: '2.0', result: result ?? '', id: call.id } : { result: result ?? '', error: null, id: call.id }),
+    (call, f) =>
+      call.v2 ? { jsonrpc: '2.0', error: { code: 1, message: f.code, data: f.params }, id: call.id } : { result: null, error: [f.code, ...f.params], id: call.id },
+  );
+}
+
 /** POST /json: the JSON request, answered with the XML-RPC style {Status, Value | ErrorDescription}. */
-export async function handleLegacyJson(body: string, dispatch: Dispatch): Promise<WireReply> {
-  let call: JsonCall;
-  try {
-    call = parseCall(body);
-  } catch (e) {
-    if (e instanceof MalformedRequest) return malformedReply(e.message);
-    throw e;
-  }
-  let envelope: Record<string, unknown>;
-  try {
-    envelope = { Status: 'Success', Value: (await dispatch(call.method, call.params)) ?? '' };
-  } catch (e) {
-    const f = asFailure(e);
-    envelope = { Status: 'Failure', ErrorDescription: [f.code, ...f.params] };
-  }
-  return { status: 200, contentType: 'application/json', body: stringify(envelope) };
+export function handleLegacyJson(body: string, dispatch: Dispatch): Promise<WireReply> {
+  return answerJson(
+    body,
+    dispatch,
+    (_call, result) => ({ Status: 'Success', Value: result ?? '' }),
+    (_call, f) => ({ Status: 'Failure', ErrorDescription: [f.code, ...f.params] }),
+  );
 }

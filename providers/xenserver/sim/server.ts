@@ -11,6 +11,7 @@ import { XapiFailure, type XapiBackend } from './backend.js';
 import { TLS_CIPHERS, TLS_MAX_VERSION, TLS_MIN_VERSION } from '../crypto-policy.js';
 import { handleJsonRpc, handleLegacyJson, type Dispatch, type WireReply } from './rpc-json.js';
 import { handleXmlRpc } from './rpc-xml.js';
+import { closeServer, listenOn } from './listen.js';
 
 /** Faults of the network rather than of XAPI, keyed by host uuid. */
 export class WireFaults {
@@ -105,24 +106,15 @@ export class XapiHttpsServer {
   }
 
   async start(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => reject(e);
-      this.server.once('error', onError);
-      this.server.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => {
-        this.server.off('error', onError);
-        resolve();
-      });
-    });
-    const addr = this.server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
+    this.boundPort = await listenOn(this.server, this.opts.port, this.opts.host);
     return this.boundPort;
   }
 
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    this.server.closeAllConnections();
-    await closed;
+  stop(): Promise<void> {
+    return closeServer(this.server, () => {
+      for (const s of this.sockets) s.destroy();
+      this.server.closeAllConnections();
+    });
   }
 
   private answering(): boolean {

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { XapiBackend } from './backend.js';
 import { SSH_ALGORITHMS_XS8, type SshAlgorithms } from '../crypto-policy.js';
+import { closeServer, listenOn } from './listen.js';
 
 /** A host's SSH host keys, private, in OpenSSH format. */
 export interface SshHostKeys {
@@ -19,11 +20,19 @@ export interface SshHostKeys {
 
 const { Server, utils } = ssh2;
 
+/**
+ * One key pair ssh2 can read back. ssh2 1.17's keygen strips leading zero bytes of an ed25519
+ * public key, so about 1 key in 256 is malformed (mscdex/ssh2#1390): such a key is drawn again.
+ */
+function generateKey(type: 'ed25519' | 'ecdsa', comment: string): string {
+  for (let attempt = 0; ; attempt++) {
+    const key = (type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256, comment }) : utils.generateKeyPairSync('ed25519', { comment })).private;
+    if (!(utils.parseKey(key) instanceof Error) || attempt >= 20) return key;
+  }
+}
+
 export function generateSshHostKeys(comment = 'root@xenserver'): SshHostKeys {
-  return {
-    ed25519: utils.generateKeyPairSync('ed25519', { comment }).private,
-    ecdsa: utils.generateKeyPairSync('ecdsa', { bits: 256, comment }).private,
-  };
+  return { ed25519: generateKey('ed25519', comment), ecdsa: generateKey('ecdsa', comment) };
 }
 
 /** The keys kept as `<dir>/<name>.ssh_host_{ed25519,ecdsa}_key`, generated and written on first use. */
@@ -108,23 +117,14 @@ export class SshAgent {
   }
 
   async start(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => reject(e);
-      this.server.once('error', onError);
-      this.server.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => {
-        this.server.off('error', onError);
-        resolve();
-      });
-    });
-    const addr = this.server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
+    this.boundPort = await listenOn(this.server, this.opts.port, this.opts.host);
     return this.boundPort;
   }
 
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const c of this.conns) c.end();
-    await closed;
+  stop(): Promise<void> {
+    return closeServer(this.server, () => {
+      for (const c of this.conns) c.end();
+    });
   }
 
   private onConnection(client: Connection): void {

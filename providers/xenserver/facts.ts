@@ -1,8 +1,9 @@
-// Look-ups the network, storage and template resources share: hosts in the order changes visit
-// them, a host's PIF on a network, a physical PIF by device, the management PIF; plus the value
-// coercions (XAPI ints and bools arrive as numbers or strings depending on the wire) and the
-// call options / error context every step uses. Pure functions of the Snapshot, so observation,
-// preflight and the operations read the pool the same way.
+// Questions every XenServer resource, its preflight and the operations ask of a snapshot: which
+// host a name means, who the coordinator is, which hosts are live, the order changes visit hosts,
+// a host's PIF on a network / physical PIF by device / management PIF; plus the value coercions
+// (XAPI ints and bools arrive as numbers or strings depending on the wire) and the call options /
+// error context every step uses. Pure functions of the Snapshot, so observation, preflight and
+// the operations read the pool the same way.
 
 import type { ProviderContext } from '../../engine/provider.js';
 import { nearestName } from '../../engine/diagnostics.js';
@@ -18,11 +19,13 @@ export function str(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 }
 
+/** XAPI ints travel as numbers (JSON-RPC) or strings (XML-RPC). */
 export function int(v: unknown, fallback = 0): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   return Number.isFinite(n) ? n : fallback;
 }
 
+/** XML-RPC sends booleans as 0/1 or "true"/"false"; JSON-RPC as booleans. */
 export function bool(v: unknown): boolean {
   return v === true || v === 1 || v === '1' || v === 'true';
 }
@@ -41,6 +44,7 @@ export function refList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter(isRef) : [];
 }
 
+/** The uuid of the object `ref` points at, or undefined for the null ref. */
 export function uuidOf(snap: Snapshot, cls: SnapshotClass, ref: unknown): string | undefined {
   return isRef(ref) ? snap.get(cls, ref)?.uuid : undefined;
 }
@@ -63,6 +67,25 @@ export function coordinatorRef(snap: Snapshot): string {
   return pool.master;
 }
 
+/** The coordinator's entry; throws when the pool names no host that exists. */
+export function coordinator(snap: Snapshot): Entry {
+  const [, pool] = snap.pool();
+  const ref = str(pool.master);
+  const h = snap.get('host', ref);
+  if (!h) throw new Error('the pool names no coordinator host');
+  return [ref, h];
+}
+
+/** Whether XAPI considers the host alive (host_metrics.live). */
+export function isLive(snap: Snapshot, host: XapiRecord): boolean {
+  const m = isRef(host.metrics) ? snap.get('host_metrics', host.metrics) : undefined;
+  return m ? bool(m.live) : false;
+}
+
+export function liveHosts(snap: Snapshot): Entry[] {
+  return snap.all('host').filter(([, h]) => isLive(snap, h));
+}
+
 /** Every host of the pool: members by name first, the coordinator last (the order changes visit them). */
 export function hostsInOrder(snap: Snapshot): Entry[] {
   const master = coordinatorRef(snap);
@@ -72,7 +95,7 @@ export function hostsInOrder(snap: Snapshot): Entry[] {
   return c ? [...members, [master, c]] : members;
 }
 
-/** A host by uuid or name_label; an unknown or ambiguous name throws, naming the nearest host. */
+/** A host by uuid or name_label. Names are not unique in XAPI: an ambiguous name is an error; an unknown one names the nearest host. */
 export function resolveHost(snap: Snapshot, nameOrUuid: string): Entry {
   const byUuid = snap.find('host', (h) => h.uuid === nameOrUuid);
   if (byUuid) return byUuid;
@@ -82,6 +105,20 @@ export function resolveHost(snap: Snapshot, nameOrUuid: string): Entry {
   const names = snap.all('host').map(([, h]) => str(h.name_label));
   const near = nearestName(nameOrUuid, names);
   throw new Error(`host "${nameOrUuid}" is not in the pool${near ? ` (did you mean "${near}"?)` : ''}; hosts: ${names.sort(deviceOrder).join(', ') || 'none'}`);
+}
+
+/** The host at `ref`; throws when it has left the pool since the step began. */
+export function hostAt(snap: Snapshot, ref: string): XapiRecord {
+  const h = snap.get('host', ref);
+  if (!h) throw new Error(`host ${ref} is no longer in the pool`);
+  return h;
+}
+
+/** The host with this uuid (a resource's id); throws when it has left the pool. */
+export function hostByUuid(snap: Snapshot, uuid: string): Entry {
+  const found = snap.find('host', (h) => h.uuid === uuid);
+  if (!found) throw new Error(`host ${uuid} is no longer in the pool`);
+  return found;
 }
 
 export function hostName(snap: Snapshot, hostRef: string): string {
@@ -95,6 +132,39 @@ export function addressHost(address: string): string {
   return parts.length === 2 ? parts[0] : address;
 }
 
+// ---- per-host objects of pool-wide resources ----
+
+/**
+ * The Bonds or VLANs whose PIF (`pifField`: Bond.master, VLAN.untagged_PIF) is on the network,
+ * as [host ref, object ref, object]: one per host for a pool-wide bond or VLAN.
+ */
+export function perHostOn(snap: Snapshot, cls: 'Bond' | 'VLAN', pifField: string, networkRef: string): [string, string, XapiRecord][] {
+  const out: [string, string, XapiRecord][] = [];
+  for (const [ref, o] of snap.all(cls)) {
+    const pif = isRef(o[pifField]) ? snap.get('PIF', o[pifField]) : undefined;
+    if (pif && pif.network === networkRef) out.push([str(pif.host), ref, o]);
+  }
+  return out;
+}
+
+/** Host uuid → object uuid for those per-host objects, and whether every host of the pool has one. */
+export function byHostUuid(snap: Snapshot, items: [string, string, XapiRecord][]): { byHost: Record<string, string>; poolWide: boolean } {
+  const byHost: Record<string, string> = {};
+  for (const [h, , o] of items) {
+    const host = snap.get('host', h);
+    if (host) byHost[host.uuid] = o.uuid;
+  }
+  return { byHost, poolWide: snap.all('host').every(([, h]) => h.uuid in byHost) };
+}
+
+// ---- SRs ----
+
+/** The ref of the SR with this uuid, or undefined when it names no SR of the pool. */
+export function srRefOf(snap: Snapshot, uuid: string): string | undefined {
+  const ref = snap.refOf(uuid);
+  return ref && snap.byUuid('SR', uuid) ? ref : undefined;
+}
+
 // ---- PIFs ----
 
 /** The host's PIF on a network (its bond master, VLAN or physical NIC there). */
@@ -102,11 +172,17 @@ export function pifOnNetwork(snap: Snapshot, hostRef: string, networkRef: string
   return snap.find('PIF', (p) => p.host === hostRef && p.network === networkRef);
 }
 
-/** The host's untagged physical NIC with this device name (eth0...). */
-export function physicalPif(snap: Snapshot, hostRef: string, device: string): Entry | undefined {
-  return snap.find('PIF', (p) => p.host === hostRef && bool(p.physical) && str(p.device) === device && int(p.VLAN, -1) < 0);
+/** The VLAN tag of a PIF (-1 when untagged). */
+export function vlanTag(pif: XapiRecord): number {
+  return int(pif.VLAN, -1);
 }
 
+/** The host's untagged physical NIC with this device name (eth0...). */
+export function physicalPif(snap: Snapshot, hostRef: string, device: string): Entry | undefined {
+  return snap.find('PIF', (p) => p.host === hostRef && bool(p.physical) && str(p.device) === device && vlanTag(p) < 0);
+}
+
+/** The host's management PIF, if it has one. */
 export function managementPif(snap: Snapshot, hostRef: string): Entry | undefined {
   return snap.find('PIF', (p) => p.host === hostRef && bool(p.management));
 }
