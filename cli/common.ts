@@ -60,24 +60,17 @@ export async function withLock<T>(ws: Workspace, p: Parsed, operation: string, f
  * digests are salted with it).
  */
 export async function currentState(ws: Workspace, recover: boolean, lineage?: string): Promise<State> {
-  if (recover) {
-    const r = await ws.backend.recover();
-    if (r.recovered > 0) process.stderr.write(`Recovered ${r.recovered} step(s) journalled by an apply that did not finish.\n`);
-    if (r.unfinishedTasks.length > 0) warnUnfinished(r.unfinishedTasks);
-  } else {
-    // plan reads the journal without folding it, and warns about its unfinished tasks all the same.
-    const tasks = ws.backend.pendingTasks();
-    if (tasks.length > 0) warnUnfinished(tasks);
+  // plan only reads the journal (it never writes); apply folds it into the state file first.
+  const r = recover ? await ws.backend.recover() : { ...ws.backend.inspect(), recovered: 0 };
+  if (r.recovered > 0) process.stderr.write(`Recovered ${r.recovered} step(s) journalled by an apply that did not finish.\n`);
+  if (r.unfinishedTasks.length > 0) {
+    process.stderr.write(
+      `Warning: the interrupted apply left platform tasks that may still be running:\n` +
+        r.unfinishedTasks.map((t) => `  ${t.address}: ${t.task}\n`).join('') +
+        `Check them on the platform (for XAPI: xe task-list) before applying again; the plan reflects what the platform reports now.\n`,
+    );
   }
-  return (await ws.backend.read()) ?? { ...emptyState(ws.version), ...(lineage ? { lineage } : {}) };
-}
-
-function warnUnfinished(tasks: { address: string; task: string }[]): void {
-  process.stderr.write(
-    `Warning: the interrupted apply left platform tasks that may still be running:\n` +
-      tasks.map((t) => `  ${t.address}: ${t.task}\n`).join('') +
-      `Check them on the platform (for XAPI: xe task-list) before applying again; the plan reflects what the platform reports now.\n`,
-  );
+  return r.state ?? { ...emptyState(ws.version), ...(lineage ? { lineage } : {}) };
 }
 
 export function providerContext(rootDir: string, signal: AbortSignal, log: (m: string) => void = () => {}): ProviderContext {

@@ -152,14 +152,15 @@ the hosts and writes DIR/lab.env with POOLFORM_VAR_xen_url, xen_password,
 xen_fingerprints, xen_hosts, known_hosts_file and xen_ssh_port.
 
 Without a command the lab runs until Ctrl-C. With -- COMMAND it runs that
-poolform command against the lab (those variables set), then stops the lab and
-exits with the command's status, e.g.
-  poolform lab xenserver --hosts 3 -- -chdir=examples/xenserver-pool apply -auto-approve
+poolform command against the lab (those variables set, in the -chdir directory
+unless COMMAND gives its own), then stops the lab and exits with the command's
+status, e.g. (what npm start runs)
+  poolform -chdir=examples/xenserver-pool lab xenserver --hosts 3 -- apply -auto-approve
 
   --hosts N            How many hosts (default 3, or as many as DIR's lab has)
   --dir DIR            Where certificates, SSH keys and the simulated state are
                        kept, so a second run is the same lab (default
-                       .poolform-lab/xenserver)
+                       .poolform-lab/xenserver in the -chdir directory)
   --password P         root password of every host (default poolform-lab)
   --latency-scale X    Multiply operation latencies (0 = instant; default 1)
   --base-port N        XAPI on N, N+1, ...; SSH on N+100, N+101, ... (default:

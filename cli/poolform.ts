@@ -54,8 +54,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`poolform: unknown command "${name}"${near ? `; did you mean "${near}"?` : ''}\nRun poolform -help for the list of commands.\n`);
     return 1;
   }
-  const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args; // after `--`: another command's arguments
-  if (own.some((a) => a === '-help' || a === '--help' || a === '-h')) {
+  // Flags end at `--` (parseArgs stops there too): what follows is positional, e.g. the command
+  // `lab ... -- plan -help` runs, whose own -help is not the lab's.
+  const flags = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  if (flags.some((a) => a === '-help' || a === '--help' || a === '-h')) {
     process.stdout.write(COMMAND_HELP[name] ?? MAIN_HELP);
     return 0;
   }

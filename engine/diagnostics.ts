@@ -21,7 +21,7 @@ export interface Diagnostic {
   detail?: string; // why, and what to do
   range?: Range; // where
   suggestion?: string; // the nearest valid name, rendered as "did you mean `x`?"
-  address?: string; // the resource instance it concerns (provider diagnostics); the engine fills `range` from it
+  address?: string; // the resource instance it concerns: rendered as "with ADDRESS"; the planner fills `range` from it
 }
 
 export class Diagnostics {

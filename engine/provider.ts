@@ -50,7 +50,10 @@ export interface OperationResult {
   id: string;
   /** Attributes after the operation, including computed ones. Secrets omitted. */
   attrs: Attrs;
-  /** The platform task that ran it (XAPI task ref, Proxmox UPID, oVirt job id), for the journal. */
+  /**
+   * The platform task that ran it (XAPI task ref, Proxmox UPID, oVirt job id), for the journal.
+   * Needed only to name another than the last one reported through ctx.task(), which is the default.
+   */
   task?: string;
 }
 
@@ -85,7 +88,8 @@ export interface Provider {
   /**
    * What the platform would refuse, or what would hurt, before anything runs. Called once per
    * provider configuration with that configuration's changes. It may probe the platform (read-only)
-   * through `ctx.session()`. A diagnostic that names an `address` gets that resource's source range.
+   * through `ctx.session()`. A diagnostic that names an `address` gets that resource's source
+   * range, and is shown with the address (so its summary need not repeat it).
    */
   preflight?(changes: PlannedChange[], observed: Map<string, Observed[]>, ctx: PreflightContext): Diagnostic[] | Promise<Diagnostic[]>;
 
@@ -93,6 +97,11 @@ export interface Provider {
   impact?(change: PlannedChange): Impact;
 
   create(session: Session, type: string, attrs: Attrs, ctx: ProviderContext): Promise<OperationResult>;
+  /**
+   * `before` (and delete's `attrs`) is the object as the plan saw it: state refreshed with what
+   * observation found, so values changed behind poolform's back are current; sensitive and
+   * write-only attributes are null (state keeps only digests of them).
+   */
   update(session: Session, type: string, id: string, before: Attrs, after: Attrs, ctx: ProviderContext): Promise<OperationResult>;
   delete(session: Session, type: string, id: string, attrs: Attrs, ctx: ProviderContext): Promise<{ task?: string }>;
   /** Data sources: read by arguments. */

@@ -1,7 +1,7 @@
 // Connections to platforms, one per provider configuration, opened on first use and closed at the
-// end of a command. Provider blocks are evaluated here (they usually read variables).
+// end of a command. Provider blocks are evaluated here, once each (they usually read variables).
 
-import type { Diagnostics } from './diagnostics.js';
+import type { Diagnostics, Range } from './diagnostics.js';
 import { allModules, type Module } from './config/model.js';
 import type { Attrs, Provider, ProviderContext, Session } from './provider.js';
 import type { EvalContext } from './desired/context.js';
@@ -11,8 +11,12 @@ import { evaluate } from './lang/eval.js';
 import { isWhollyKnown, deepUnmark, type ValueObject } from './lang/value.js';
 import { modulePrefix, providerModule } from './desired/graph.js';
 
+/** A session that could not be opened. SessionPool has reported it once already; callers need not. */
+export class ConnectError extends Error {}
+
 export class SessionPool {
   private readonly sessions = new Map<string, Promise<Session>>();
+  private readonly configs = new Map<string, { attrs: Attrs; range?: Range }>();
 
   constructor(
     private readonly ctx: EvalContext,
@@ -25,7 +29,10 @@ export class SessionPool {
     return `${decl ? modulePrefix(decl) : ''}provider.${key}`;
   }
 
-  /** Opens (once) the session for a provider configuration address. Errors are thrown with the provider's message. */
+  /**
+   * Opens (once) the session for a provider configuration address. A failure is reported in
+   * `diags` once, at the provider block, and thrown as a ConnectError with the provider's message.
+   */
   session(provider: Provider, address: string, diags: Diagnostics): Promise<Session> {
     let s = this.sessions.get(address);
     if (!s) {
@@ -37,17 +44,31 @@ export class SessionPool {
 
   private async open(provider: Provider, address: string, diags: Diagnostics): Promise<Session> {
     const attrs = this.providerConfig(provider, address, diags);
-    return provider.connect(attrs, this.pctx);
+    try {
+      return await provider.connect(attrs, this.pctx);
+    } catch (e) {
+      diags.error(`Cannot connect to ${address}`, this.configs.get(address)?.range, (e as Error).message);
+      throw new ConnectError((e as Error).message, { cause: e });
+    }
   }
 
-  /** Evaluates the provider block at `address` (or {} when there is none). */
+  /**
+   * The provider block at `address`, evaluated once per command (or {} when there is none); its
+   * errors go to the `diags` of the first caller.
+   */
   providerConfig(provider: Provider, address: string, diags: Diagnostics): Attrs {
+    let c = this.configs.get(address);
+    if (!c) this.configs.set(address, (c = this.evaluate(provider, address, diags)));
+    return c.attrs;
+  }
+
+  private evaluate(provider: Provider, address: string, diags: Diagnostics): { attrs: Attrs; range?: Range } {
     const m = /^(.*?)provider\.(.+)$/.exec(address)!;
     const mod = allModules(this.ctx.rootModule).find((x) => modulePrefix(x) === m[1]);
     const pc = mod?.providers.get(m[2]);
-    if (!mod || !pc) return {};
+    if (!mod || !pc) return { attrs: {} };
     const mi = this.ctx.instancesOf(mod)[0];
-    if (!mi) return {};
+    if (!mi) return { attrs: {}, range: pc.range };
     let value: ValueObject;
     if (provider.configSchema) {
       value = evaluateBody(pc.body, provider.configSchema.attributes, mi.scope, diags).value;
@@ -58,7 +79,7 @@ export class SessionPool {
     if (!isWhollyKnown(value)) {
       diags.error('Provider configuration depends on unknown values', pc.range, `provider "${pc.key}" refers to values known only after apply; its settings must come from variables, locals or literals.`);
     }
-    return deepUnmark(value).value as Attrs;
+    return { attrs: deepUnmark(value).value as Attrs, range: pc.range };
   }
 
   async closeAll(): Promise<void> {

@@ -43,7 +43,11 @@ export async function run(ctx: CommandContext): Promise<number> {
       process.stderr.write(`Error: The ${provider.name} provider cannot import ${change.type} objects.\n`);
       return 1;
     }
-    const session = await planned.sessions.session(provider, change.provider, diags);
+    const session = await planned.sessions.session(provider, change.provider, diags).catch(() => undefined);
+    if (!session) {
+      reportAndFail(diags, ws, color); // the pool put why in diags
+      return 1;
+    }
     const got = await provider.importObject(session, change.type, id, providerContext(ws.dir, ac.signal));
     await planned.sessions.closeAll();
     if (!got) {

@@ -25,7 +25,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}" (a command to run goes after --)`);
   if (child && child.length === 0) throw new UsageError('nothing after -- (give a poolform command, e.g. -- plan)');
-  const hosts = (p.flags.hosts as number | undefined) ?? undefined;
+  const hosts = p.flags.hosts as number | undefined;
   if (hosts !== undefined && (hosts < 1 || hosts > 64)) throw new UsageError('--hosts takes 1 to 64 (a XenServer pool holds at most 64 hosts)');
   let latencyScale: number | undefined;
   if (p.flags['latency-scale'] !== undefined) {

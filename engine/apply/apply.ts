@@ -148,22 +148,27 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     }
     req.progress.start(c.address, VERB[verb] ?? 'Applying');
     const started = Date.now();
-    // The step's own context: platform tasks it starts are journalled before it waits on them.
+    // The step's own context: platform tasks it starts are journalled before it waits on them,
+    // and the last one is kept with the step's result (the audit trail of which task did it).
     const taskRecords: Promise<void>[] = [];
+    let lastTask: string | undefined;
     const pctx: ProviderContext = {
       ...basePctx,
       step: c.address,
       task: (handle) => {
+        lastTask = handle;
         taskRecords.push(journal.append({ op: 'task', address: c.address, task: handle }));
       },
     };
     try {
       const session = await sessions.session(provider, c.provider, diags);
+      // Providers get the object as the plan saw it (refreshed, secrets left out), not as state last
+      // recorded it: a value changed behind poolform's back must not look unchanged to them.
+      const before = c.before ?? {};
       if (step.op === 'delete') {
-        const prior = stateByAddr.get(c.address);
-        const res = await provider.delete(session, c.type, c.id ?? prior?.id ?? '', prior?.attributes ?? {}, pctx);
+        const res = await provider.delete(session, c.type, c.id ?? '', before, pctx);
         await Promise.all(taskRecords);
-        await journal.append({ op: 'delete', address: c.address, task: res.task });
+        await journal.append({ op: 'delete', address: c.address, task: res.task ?? lastTask });
         if (c.action === 'delete') counts.destroyed++;
         req.progress.done(c.address, VERB.delete, Date.now() - started);
         return;
@@ -193,11 +198,10 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
       }
       let result: { id: string; attrs: Attrs; task?: string };
       if (c.action === 'noop' && c.importingId) {
-        result = { id: c.id!, attrs: c.before ?? {} };
+        result = { id: c.id!, attrs: before };
         counts.imported++;
       } else if (c.action === 'update') {
-        const prior = stateByAddr.get(c.address) ?? stateByAddr.get(c.previousAddress ?? '');
-        result = await provider.update(session, c.type, c.id!, prior?.attributes ?? c.before ?? {}, plain, pctx);
+        result = await provider.update(session, c.type, c.id!, before, plain, pctx);
         counts.changed++;
         if (c.importingId) counts.imported++;
       } else {
@@ -214,7 +218,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
         attributes: stored.attributes,
         sensitivePaths: stored.sensitivePaths.length ? stored.sensitivePaths : undefined,
         dependencies: c.configDependencies,
-        task: result.task,
+        task: result.task ?? lastTask,
       };
       await Promise.all(taskRecords);
       await journal.append({ op: 'put', resource: rec });
@@ -235,20 +239,18 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     }
   };
 
-  const limitConfigs = new Map<string, Attrs>(); // provider configuration blocks, for limit()
   const summary = await walk(dag, run, {
     parallelism: req.parallelism,
     signal: req.signal,
     limitKey: (id) => {
       const step = steps.get(id);
-      const c = step?.change;
-      if (!step || !c) return undefined;
+      // A no-op step (an import or a move) only writes state: it takes no slot on the platform.
+      if (!step || step.change.action === 'noop') return undefined;
+      const c = step.change;
       const p = registry.provider(providerNameOfType(c.type));
-      const op = step.op === 'delete' ? 'delete' : c.action === 'update' ? 'update' : 'create';
       if (!p?.limit) return undefined;
-      let config = limitConfigs.get(c.provider);
-      if (!config) limitConfigs.set(c.provider, (config = sessions.providerConfig(p, c.provider, new Diagnostics())));
-      const l = p.limit(c.type, step.op === 'delete' ? c.before : c.after ?? c.before, op, config);
+      const op = step.op === 'delete' ? 'delete' : c.action === 'update' ? 'update' : 'create';
+      const l = p.limit(c.type, step.op === 'delete' ? c.before : c.after ?? c.before, op, sessions.providerConfig(p, c.provider, diags));
       return l ? { key: `${c.provider}:${l.key}`, max: l.max } : undefined;
     },
     onEvent: (e) => {

@@ -20,6 +20,13 @@ import { Unknown, isUnknown, isWhollyKnown, isSensitive, isObject, markSensitive
 
 export type InstanceKey = number | string | undefined;
 
+/** What an instance of a counted or for_each'd block sees as count.index, or each.key and each.value. */
+export interface InstanceEach {
+  count?: Value;
+  key?: Value;
+  value?: Value;
+}
+
 export function keySuffix(k: InstanceKey): string {
   if (k === undefined) return '';
   return typeof k === 'number' ? `[${k}]` : `[${JSON.stringify(k)}]`;
@@ -45,7 +52,7 @@ export class ModuleInstance {
     readonly prefix: string,
     readonly parent: ModuleInstance | undefined,
     readonly call: ModuleCall | undefined,
-    readonly callEach: { count?: number; key?: string; value?: Value },
+    readonly callEach: InstanceEach,
   ) {
     this.types = new Set();
     this.varsProxy = lazyObject(mod.variables, (name) => this.variable(name));
@@ -136,7 +143,8 @@ export class ModuleInstance {
     const call = this.mod.moduleCalls.get(name);
     if (!call || !call.module) return null;
     const kids = this.ctx.childInstances(this, call);
-    if (kids === undefined) return new Unknown();
+    // validate's stand-in for an unknown count / for_each: which instances there are is unknown.
+    if (kids === undefined || kids.some((k) => isUnknown(k.callEach.count ?? k.callEach.key ?? null))) return new Unknown();
     const outputsOf = (mi: ModuleInstance): ValueObject => {
       const o: ValueObject = {};
       for (const out of mi.mod.outputs.values()) {
@@ -149,14 +157,14 @@ export class ModuleInstance {
     if (call.count) return kids.map(outputsOf);
     if (call.forEach) {
       const m: ValueObject = {};
-      for (const k of kids) m[k.callEach.key!] = outputsOf(k);
+      for (const k of kids) m[k.callEach.key as string] = outputsOf(k);
       return m;
     }
     return kids.length ? outputsOf(kids[0]) : null;
   }
 
   /** The scope a module call's arguments evaluate in (with count.index / each for that instance). */
-  callScope(each: { count?: number; key?: string; value?: Value }, call: ModuleCall): EvalScope {
+  callScope(each: InstanceEach, call: ModuleCall): EvalScope {
     if (call.count) return childScope(this.scope, { count: { index: each.count ?? 0 } });
     if (call.forEach) return childScope(this.scope, { each: { key: each.key ?? '', value: each.value ?? null } });
     return this.scope;
@@ -188,6 +196,8 @@ export interface ExpansionResult {
   keys: InstanceKey[];
   eachValues?: Map<string, Value>;
   kind: 'single' | 'count' | 'each';
+  /** validate only: one instance stands for a count / for_each not known yet; its count.index or each.key is unknown. */
+  standIn?: true;
 }
 
 export class EvalContext {
@@ -242,11 +252,7 @@ export class EvalContext {
       byCall.set(call.name, []);
       return [];
     }
-    const list = exp.keys.map((k) => {
-      const prefix = `${parent.prefix}module.${call.name}${keySuffix(k)}.`;
-      const each = exp.kind === 'count' ? { count: k as number } : exp.kind === 'each' ? { key: k as string, value: exp.eachValues!.get(k as string) } : {};
-      return new ModuleInstance(this, call.module!, prefix, parent, call, each);
-    });
+    const list = exp.keys.map((k) => new ModuleInstance(this, call.module!, `${parent.prefix}module.${call.name}${keySuffix(k)}.`, parent, call, this.eachOf(exp, k)));
     byCall.set(call.name, list);
     return list;
   }
@@ -258,7 +264,7 @@ export class EvalContext {
       const raw = mi.eval(count, mi.scope);
       const { value: v, sensitive } = unmark(raw);
       if (sensitive) return fail(count.range, 'Invalid count argument', `The count of ${what} is sensitive; instance addresses would reveal it.`);
-      if (!isWhollyKnown(v) && this.mode === 'validate') return { kind: 'count', keys: [0] };
+      if (!isWhollyKnown(v) && this.mode === 'validate') return { kind: 'count', keys: [0], standIn: true };
       if (isUnknown(v) || !isWhollyKnown(v)) {
         return fail(count.range, 'Invalid count argument', `The count of ${what} depends on values known only after apply, so poolform cannot tell how many instances to plan. Use -target to apply what it depends on first, or make it depend only on variables.`);
       }
@@ -272,7 +278,7 @@ export class EvalContext {
       const raw = mi.eval(forEach, mi.scope);
       const { value: v, sensitive } = unmark(raw);
       if (sensitive) return fail(forEach.range, 'Invalid for_each argument', `The for_each value of ${what} is sensitive; its keys would appear in addresses.`);
-      if (isUnknown(v) && this.mode === 'validate') return { kind: 'each', keys: [''], eachValues: new Map([['', new Unknown()]]) };
+      if (isUnknown(v) && this.mode === 'validate') return { kind: 'each', keys: [''], eachValues: new Map([['', new Unknown()]]), standIn: true };
       if (isUnknown(v)) {
         return fail(forEach.range, 'Invalid for_each argument', `The for_each value of ${what} depends on values known only after apply. Its keys must be known at plan time: use keys from variables or locals.`);
       }
@@ -304,14 +310,20 @@ export class EvalContext {
     }
   }
 
+  /** `count.index`, or `each.key` and `each.value`, of one instance of an expansion. */
+  private eachOf(exp: ExpansionResult, key: InstanceKey): InstanceEach {
+    const k = exp.standIn ? new Unknown() : (key as Value);
+    if (exp.kind === 'count') return { count: k };
+    if (exp.kind === 'each') return { key: k, value: exp.eachValues!.get(key as string) ?? null };
+    return {};
+  }
+
   /** The scope one resource instance's body evaluates in. */
-  instanceScope(mi: ModuleInstance, kind: ExpansionResult['kind'], key: InstanceKey, eachValue?: Value, self?: Value): EvalScope {
-    const vars: Record<string, Value> = {};
-    if (kind === 'count') vars.count = { index: key as number };
-    // validate's stand-in instance of an unknown for_each has an unknown key too, not "".
-    if (kind === 'each') vars.each = { key: this.mode === 'validate' && isUnknown(eachValue ?? null) ? new Unknown() : (key as string), value: eachValue ?? null };
-    if (self !== undefined) vars.self = self;
-    return kind === 'single' && self === undefined ? mi.scope : childScope(mi.scope, vars);
+  instanceScope(mi: ModuleInstance, exp: ExpansionResult, key: InstanceKey): EvalScope {
+    const e = this.eachOf(exp, key);
+    if (exp.kind === 'count') return childScope(mi.scope, { count: { index: e.count! } });
+    if (exp.kind === 'each') return childScope(mi.scope, { each: { key: e.key!, value: e.value! } });
+    return mi.scope;
   }
 }
 

@@ -29,7 +29,7 @@ export function evaluateInstance(
   key: InstanceKey,
   diags: Diagnostics,
 ): ValueObject {
-  const scope = ctx.instanceScope(mi, exp.kind, key, exp.eachValues?.get(key as string));
+  const scope = ctx.instanceScope(mi, exp, key);
   const what = describeResource(r);
   const body = evaluateBody(r.body, schema.attributes, scope, diags);
   const errors = compileValidator(schema)(body.value as Record<string, unknown>);

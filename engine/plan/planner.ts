@@ -12,7 +12,7 @@ import { evaluateInstance, expansions, instanceAddress, registerInstance, resour
 import { evaluate } from '../lang/eval.js';
 import { Unknown, containsSensitive, deepUnmark, isWhollyKnown, markSensitive, unmark, unknownShape, type Value, type ValueObject } from '../lang/value.js';
 import type { ProviderRegistry } from '../registry.js';
-import type { SessionPool } from '../sessions.js';
+import { ConnectError, type SessionPool } from '../sessions.js';
 import type { Observed, PlannedChange, ProviderContext } from '../provider.js';
 import type { ResourceInstanceState, State } from '../state/types.js';
 import { indexResources, moveResource, parseAddress } from '../state/ops.js';
@@ -63,13 +63,8 @@ export async function observeState(state: State, req: Pick<PlanRequest, 'registr
     [...groups].map(async ([providerAddr, list]) => {
       const provider = req.registry.provider(providerNameOfType(list[0].type));
       if (!provider || provider.stateOnly) return;
-      let session;
-      try {
-        session = await req.sessions.session(provider, providerAddr, req.diags);
-      } catch (e) {
-        req.diags.error(`Cannot connect to ${providerAddr}`, undefined, (e as Error).message);
-        return;
-      }
+      const session = await req.sessions.session(provider, providerAddr, req.diags).catch(() => undefined); // reported by the pool
+      if (!session) return;
       const byType = new Map<string, string[]>();
       for (const r of list) {
         const ids = byType.get(r.type);
@@ -119,7 +114,6 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
   const stateIndex = indexResources(state);
   const planned = new Set<string>();
   const instancesByNode = new Map<string, string[]>();
-  const rangeByAddress = new Map<string, Range>(); // for provider diagnostics that name an address
   const pendingByAddress = new Map<string, ResourceChange>();
   /** Resource address in its module instance (no key) → its instance addresses, for replace_triggered_by. */
   const instancesOfResource = new Map<string, string[]>();
@@ -151,7 +145,6 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
         instancesOfResource.set(mi.prefix + r.key, own);
         for (const key of exp.keys) {
           const address = instanceAddress(mi, r, key);
-          rangeByAddress.set(address, r.range);
           addrs.push(address);
           own.push(address);
           planned.add(address);
@@ -290,23 +283,15 @@ export async function makePlan(req: PlanRequest, observation: Observation): Prom
         l.push({ id: r.id, attrs: o });
         observedByType.set(r.type, l);
       }
-      let connectFailed = false;
-      const session = () =>
-        req.sessions.session(p, providerAddr, req.diags).catch((e: unknown) => {
-          connectFailed = true;
-          throw e;
-        });
+      const session = () => req.sessions.session(p, providerAddr, req.diags);
       try {
         for (const d of await p.preflight(list, observedByType, { ...req.pctx, session })) {
-          if (d.range || !d.address) diags.add(d);
-          else {
-            // A resource no longer in the configuration has no range: name it instead.
-            const range = rangeByAddress.get(d.address);
-            diags.add(range ? { ...d, range } : { ...d, summary: d.summary.includes(d.address) ? d.summary : `${d.address}: ${d.summary}` });
-          }
+          // The renderers name d.address; its resource block (if it is still configured) is where to look.
+          const range = d.range ?? (d.address ? describeOrphan(config, d.address).resource?.range : undefined);
+          diags.add(range ? { ...d, range } : d);
         }
       } catch (e) {
-        diags.error(connectFailed ? `Cannot connect to ${providerAddr}` : `Preflight checks could not run for ${providerAddr}`, undefined, (e as Error).message);
+        if (!(e instanceof ConnectError)) diags.error(`Preflight checks could not run for ${providerAddr}`, undefined, (e as Error).message);
       }
     }
     if (p.impact) {
@@ -361,7 +346,7 @@ async function importObject(req: PlanRequest, type: string, providerAddr: string
     if (!got) req.diags.error('Cannot import non-existent object', range, `No ${type} with id "${id}" exists on ${session.target}.`);
     return got;
   } catch (e) {
-    req.diags.error('Import failed', range, (e as Error).message);
+    if (!(e instanceof ConnectError)) req.diags.error('Import failed', range, (e as Error).message);
     return undefined;
   }
 }
@@ -389,7 +374,7 @@ async function planData(
       const got = await p.read(session, r.type, deepUnmark(value).value as Record<string, unknown>, req.pctx);
       return { value: { ...value, ...(got as ValueObject) } };
     } catch (e) {
-      req.diags.error(`Cannot read ${address}`, r.range, (e as Error).message);
+      if (!(e instanceof ConnectError)) req.diags.error(`Cannot read ${address}`, r.range, (e as Error).message);
       return { value: new Unknown() };
     }
   }
@@ -429,7 +414,10 @@ function checkPreventDestroy(r: Resource, mi: ModuleInstance, address: string, d
   }
 }
 
-/** What an orphaned state address was: its parts, its resource block if there still is one, and why it goes. */
+/**
+ * What the configuration says about an instance address: its parts, its resource block if there
+ * still is one, and (for an orphan in state) why it goes.
+ */
 function describeOrphan(
   config: Config,
   address: string,

@@ -67,6 +67,8 @@ function renderOne(d: Diagnostic, sources: Map<string, string>, p: Palette, cach
   if (r) {
     body.push(`${formatRange(r)}:`);
     body.push('');
+    // Which instance, as the block's source line cannot say (count and for_each share it).
+    if (d.address) body.push(`  with ${d.address},`);
     const lines = linesOf(r.file, sources, cache);
     const src = lines?.[r.start.line - 1];
     const block = lines && src !== undefined ? enclosingBlock(lines, r.start.line) : undefined;
@@ -85,6 +87,8 @@ function renderOne(d: Diagnostic, sources: Map<string, string>, p: Palette, cach
       body.push(`  ${' '.repeat(num.length)} ${caretLine(src, r.start.col, endCol)}`);
       if (!sameLine) body.push(`  ${' '.repeat(num.length)} (the range continues to line ${r.end.line})`);
     }
+  } else if (d.address) {
+    body.push('', `  with ${d.address}`); // no longer in the configuration, so no source to show
   }
   const detail = detailWithSuggestion(d);
   if (detail) {
@@ -115,7 +119,7 @@ export function formatDiagnosticsCompact(ds: readonly Diagnostic[]): string {
     .map((d) => {
       const loc = d.range ? `${formatRange(d.range)}: ` : '';
       const hint = d.suggestion !== undefined ? ` (did you mean \`${d.suggestion}\`?)` : '';
-      return `${loc}${d.severity}: ${d.summary}${hint}`;
+      return `${loc}${d.severity}: ${d.address ? `${d.address}: ` : ''}${d.summary}${hint}`;
     })
     .join('\n');
 }

@@ -110,8 +110,8 @@ function diagnosticsSection(ds: readonly Diagnostic[]): string {
   const errors = ds.filter((d) => d.severity === 'error');
   const warnings = ds.filter((d) => d.severity !== 'error');
   const item = (d: Diagnostic) => {
-    const loc = d.range ? formatRange(d.range) : '';
-    let s = `- **${d.severity === 'error' ? 'Error' : 'Warning'}:** ${escapeText(d.summary)}${loc ? ` (${codeCell(loc)})` : ''}`;
+    const where = [d.address, d.range && formatRange(d.range)].filter((x): x is string => !!x).map(codeCell);
+    let s = `- **${d.severity === 'error' ? 'Error' : 'Warning'}:** ${escapeText(d.summary)}${where.length ? ` (${where.join(', ')})` : ''}`;
     const lines = d.detail ? d.detail.split('\n').map(escapeText) : [];
     if (d.suggestion) lines.push(`Did you mean ${codeCell(d.suggestion)}?`);
     if (lines.length) s += '\n' + lines.map((l) => (l ? `  ${l}` : '')).join('\n');

@@ -200,6 +200,8 @@ export interface Replayed {
   /** The journal was already folded into the state (a crash came between commit and unlink). */
   alreadyCommitted: boolean;
   tornTail: boolean;
+  /** Platform tasks the interrupted apply started and never saw finish (none once committed). */
+  unfinishedTasks: UnfinishedTask[];
 }
 
 /**
@@ -213,7 +215,7 @@ export function replayJournal(
   journalPath: string,
 ): Replayed {
   const h = journal.header;
-  if (!h) return { state, applied: 0, alreadyCommitted: false, tornTail: journal.tornTail };
+  if (!h) return { state, applied: 0, alreadyCommitted: false, tornTail: journal.tornTail, unfinishedTasks: [] };
   let base: State;
   if (!state) {
     if (h.base_serial !== 0) {
@@ -240,7 +242,7 @@ export function replayJournal(
     // Commit writes the new state (serial + 1) and then deletes the journal; a crash between
     // the two leaves a journal that is already folded in.
     if (state.serial === h.base_serial + 1) {
-      return { state, applied: 0, alreadyCommitted: true, tornTail: journal.tornTail };
+      return { state, applied: 0, alreadyCommitted: true, tornTail: journal.tornTail, unfinishedTasks: [] };
     }
     if (state.serial !== h.base_serial) {
       throw new StateError(
@@ -255,6 +257,7 @@ export function replayJournal(
     applied: journal.entries.length,
     alreadyCommitted: false,
     tornTail: journal.tornTail,
+    unfinishedTasks: unfinishedTasks(journal.entries),
   };
 }
 

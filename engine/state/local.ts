@@ -6,7 +6,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { poolformVersion } from '../version.js';
 import type { Journal, LockInfo, State, StateBackend } from './types.js';
 import { readStateFile, writeStateFile } from './file.js';
-import { FileJournal, readJournalFile, removeJournalFile, replayJournal, unfinishedTasks, type JournalContents, type UnfinishedTask } from './journal.js';
+import { FileJournal, readJournalFile, removeJournalFile, replayJournal, type JournalContents, type UnfinishedTask } from './journal.js';
 import { acquireLock, forceReleaseLock, lockHolder, releaseLock } from './lock.js';
 
 export const STATE_FILE_NAME = 'poolform.state.json';
@@ -16,16 +16,20 @@ export interface LocalBackendOptions {
   version?: string;
 }
 
-/** What recover() did. */
-export interface RecoverResult {
-  /** The state now on disk (undefined if there is none). */
+/** The current state, and what an apply that did not finish may have left running. */
+export interface Inspected {
+  /** The state (undefined if there is none). */
   state: State | undefined;
+  /** Platform tasks the interrupted apply started and never saw finish: they may still be running. */
+  unfinishedTasks: UnfinishedTask[];
+}
+
+/** What recover() did; `state` is the state now on disk. */
+export interface RecoverResult extends Inspected {
   /** Journal entries folded into the state file (0 if there was no journal to fold). */
   recovered: number;
   /** A journal file was found and removed. */
   hadJournal: boolean;
-  /** Platform tasks the interrupted apply started and never saw finish: they may still be running. */
-  unfinishedTasks: UnfinishedTask[];
 }
 
 export class LocalBackend implements StateBackend {
@@ -62,10 +66,16 @@ export class LocalBackend implements StateBackend {
 
   /** Current state, with the journal of an interrupted apply replayed in memory (never writes). */
   async read(): Promise<State | undefined> {
+    return this.inspect().state;
+  }
+
+  /** read(), plus the platform tasks that journal names as unfinished (what plan warns about). */
+  inspect(): Inspected {
     const state = this.readFile();
     const journal = this.pendingJournal();
-    if (!journal) return state;
-    return replayJournal(state, journal, this.path, this.journalPath).state;
+    if (!journal) return { state, unfinishedTasks: [] };
+    const r = replayJournal(state, journal, this.path, this.journalPath);
+    return { state: r.state, unfinishedTasks: r.unfinishedTasks };
   }
 
   /** Replaces the state atomically, keeping the previous one as .backup. Serial is the caller's. */
@@ -86,22 +96,15 @@ export class LocalBackend implements StateBackend {
     const journal = this.pendingJournal();
     if (!journal) return { state, recovered: 0, hadJournal: false, unfinishedTasks: [] };
     const r = replayJournal(state, journal, this.path, this.journalPath);
-    const tasks = r.alreadyCommitted ? [] : unfinishedTasks(journal.entries);
+    const { unfinishedTasks } = r;
     if (r.applied > 0 && r.state) {
       const next: State = { ...r.state, serial: r.state.serial + 1, poolform_version: this.version };
       this.writeSync(next);
       removeJournalFile(this.journalPath);
-      return { state: next, recovered: r.applied, hadJournal: true, unfinishedTasks: tasks };
+      return { state: next, recovered: r.applied, hadJournal: true, unfinishedTasks };
     }
     removeJournalFile(this.journalPath); // empty, or already committed
-    return { state, recovered: 0, hadJournal: true, unfinishedTasks: tasks };
-  }
-
-  /** What recover() would report as still running, without folding anything (plan never writes). */
-  pendingTasks(): UnfinishedTask[] {
-    const journal = this.pendingJournal();
-    if (!journal) return [];
-    return replayJournal(this.readFile(), journal, this.path, this.journalPath).alreadyCommitted ? [] : unfinishedTasks(journal.entries);
+    return { state, recovered: 0, hadJournal: true, unfinishedTasks };
   }
 
   async openJournal(base: State): Promise<Journal> {

@@ -148,30 +148,44 @@ resource "xenserver_ha" "ha" {
   depends_on                = [xenserver_pool_member.member, xenserver_management_interface.mgmt]
 }
 
-resource "xenserver_vm_template" "debian" {
-  name_label          = "debian-12-base"
-  name_description    = "Debian 12, 2 vCPUs, 2 GiB"
-  base_template       = "Debian Bookworm 12"
-  vcpus               = 2
-  memory_mib          = 2048
-  disks               = [{ sr = xenserver_sr.nfs.id, size_gib = 20, name = "root" }]
-  networks            = [xenserver_network.vms.id]
-  boot_order          = "cd"
-  ha_restart_priority = "restart"
-  order               = 1
+# VM templates, one per entry: HA restarts them in `order`, Debian first.
+locals {
+  templates = {
+    debian = {
+      name_label          = "debian-12-base"
+      name_description    = "Debian 12, 2 vCPUs, 2 GiB"
+      base_template       = "Debian Bookworm 12"
+      vcpus               = 2
+      memory_mib          = 2048
+      disk_gib            = 20
+      ha_restart_priority = "restart"
+      order               = 1
+    }
+    ubuntu = {
+      name_label          = "ubuntu-24.04-base"
+      name_description    = "Ubuntu 24.04, 4 vCPUs, 4 GiB"
+      base_template       = "Ubuntu Noble Numbat 24.04"
+      vcpus               = 4
+      memory_mib          = 4096
+      disk_gib            = 40
+      ha_restart_priority = "best-effort"
+      order               = 2
+    }
+  }
 }
 
-resource "xenserver_vm_template" "ubuntu" {
-  name_label          = "ubuntu-24.04-base"
-  name_description    = "Ubuntu 24.04, 4 vCPUs, 4 GiB"
-  base_template       = "Ubuntu Noble Numbat 24.04"
-  vcpus               = 4
-  memory_mib          = 4096
-  disks               = [{ sr = xenserver_sr.nfs.id, size_gib = 40, name = "root" }]
+resource "xenserver_vm_template" "base" {
+  for_each            = local.templates
+  name_label          = each.value.name_label
+  name_description    = each.value.name_description
+  base_template       = each.value.base_template
+  vcpus               = each.value.vcpus
+  memory_mib          = each.value.memory_mib
+  disks               = [{ sr = xenserver_sr.nfs.id, size_gib = each.value.disk_gib, name = "root" }]
   networks            = [xenserver_network.vms.id]
   boot_order          = "cd"
-  ha_restart_priority = "best-effort"
-  order               = 2
+  ha_restart_priority = each.value.ha_restart_priority
+  order               = each.value.order
 }
 
 output "pool_coordinator" {

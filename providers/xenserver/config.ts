@@ -7,19 +7,26 @@ import type { SshEndpoint, XapiEndpoint } from './client/types.js';
 export interface XenConfig {
   xapi: XapiEndpoint;
   ssh: Omit<SshEndpoint, 'host' | 'port'> & { port: number };
-  /** Steps that may run against the pool coordinator at once. */
-  maxConcurrency: number;
   /** How long a host may stay silent after a management move before it is rolled back. */
   managementCheckMs: number;
 }
 
-export const DEFAULT_MAX_CONCURRENCY = 4;
+const DEFAULT_MAX_CONCURRENCY = 4;
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * Steps that may run against the pool coordinator at once (max_concurrency). Read apart from
+ * readConfig: the engine asks for queue limits with the raw provider block, before any session.
+ */
+export function maxConcurrency(attrs: Attrs | undefined): number {
+  const n = num(attrs?.max_concurrency);
+  return n !== undefined && n >= 1 ? n : DEFAULT_MAX_CONCURRENCY;
 }
 
 /** The provider block's attributes (already validated against schemas/xenserver.json). */
@@ -46,7 +53,6 @@ export function readConfig(attrs: Attrs): XenConfig {
       knownHostsFile: str(attrs.known_hosts_file) ?? `${process.env.HOME ?? ''}/.ssh/known_hosts`,
       timeoutMs: num(attrs.timeout_ms),
     },
-    maxConcurrency: num(attrs.max_concurrency) ?? DEFAULT_MAX_CONCURRENCY,
     managementCheckMs: num(attrs.management_check_ms) ?? 30_000,
   };
 }

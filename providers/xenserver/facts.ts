@@ -5,7 +5,7 @@
 // error context every step uses. Pure functions of the Snapshot, so observation, preflight and
 // the operations read the pool the same way.
 
-import type { ProviderContext } from '../../engine/provider.js';
+import type { PlannedChange, ProviderContext } from '../../engine/provider.js';
 import { nearestName } from '../../engine/diagnostics.js';
 import type { AsyncCallOptions } from './client/types.js';
 import type { Snapshot, SnapshotClass, XapiRecord } from './snapshot.js';
@@ -82,10 +82,6 @@ export function isLive(snap: Snapshot, host: XapiRecord): boolean {
   return m ? bool(m.live) : false;
 }
 
-export function liveHosts(snap: Snapshot): Entry[] {
-  return snap.all('host').filter(([, h]) => isLive(snap, h));
-}
-
 /** Every host of the pool: members by name first, the coordinator last (the order changes visit them). */
 export function hostsInOrder(snap: Snapshot): Entry[] {
   const master = coordinatorRef(snap);
@@ -105,6 +101,23 @@ export function resolveHost(snap: Snapshot, nameOrUuid: string): Entry {
   const names = snap.all('host').map(([, h]) => str(h.name_label));
   const near = nearestName(nameOrUuid, names);
   throw new Error(`host "${nameOrUuid}" is not in the pool${near ? ` (did you mean "${near}"?)` : ''}; hosts: ${names.sort(deviceOrder).join(', ') || 'none'}`);
+}
+
+/**
+ * Whether the plan joins a host to the pool. Such a host is not in the snapshot yet, so a host
+ * name no current host has may be its: preflight leaves that name to be resolved when applied.
+ */
+export function joinsHosts(all: PlannedChange[]): boolean {
+  return all.some((c) => c.type === 'xenserver_pool_member' && (c.action === 'create' || c.action === 'replace'));
+}
+
+/**
+ * resolveHost for preflight: undefined (checked when applied) when no current host has the name
+ * or uuid but the plan joins a host; throws as resolveHost does otherwise.
+ */
+export function plannedHost(snap: Snapshot, nameOrUuid: string, all: PlannedChange[]): Entry | undefined {
+  const known = snap.find('host', (h) => h.uuid === nameOrUuid || h.name_label === nameOrUuid);
+  return known || !joinsHosts(all) ? resolveHost(snap, nameOrUuid) : undefined;
 }
 
 /** The host at `ref`; throws when it has left the pool since the step began. */
@@ -134,27 +147,40 @@ export function addressHost(address: string): string {
 
 // ---- per-host objects of pool-wide resources ----
 
-/**
- * The Bonds or VLANs whose PIF (`pifField`: Bond.master, VLAN.untagged_PIF) is on the network,
- * as [host ref, object ref, object]: one per host for a pool-wide bond or VLAN.
- */
-export function perHostOn(snap: Snapshot, cls: 'Bond' | 'VLAN', pifField: string, networkRef: string): [string, string, XapiRecord][] {
-  const out: [string, string, XapiRecord][] = [];
-  for (const [ref, o] of snap.all(cls)) {
-    const pif = isRef(o[pifField]) ? snap.get('PIF', o[pifField]) : undefined;
-    if (pif && pif.network === networkRef) out.push([str(pif.host), ref, o]);
-  }
-  return out;
+/** A pool-wide bond or VLAN as the snapshot has it (see perHostOn). */
+export interface PerHost {
+  netRef: string;
+  /** [host ref, object ref, object] for each host that has one, in the order changes visit hosts. */
+  items: [string, string, XapiRecord][];
+  /** Host uuid → object uuid. */
+  byHost: Record<string, string>;
+  /** The hosts without one, in the same order (none: the resource is pool-wide). */
+  missing: Entry[];
 }
 
-/** Host uuid → object uuid for those per-host objects, and whether every host of the pool has one. */
-export function byHostUuid(snap: Snapshot, items: [string, string, XapiRecord][]): { byHost: Record<string, string>; poolWide: boolean } {
-  const byHost: Record<string, string> = {};
-  for (const [h, , o] of items) {
-    const host = snap.get('host', h);
-    if (host) byHost[host.uuid] = o.uuid;
+/**
+ * The Bonds or VLANs whose PIF (`pifField`: Bond.master, VLAN.untagged_PIF) is on the network with
+ * this uuid (the resource's id): XAPI makes them per host, the resource is their union. Undefined
+ * when the network is gone.
+ */
+export function perHostOn(snap: Snapshot, cls: 'Bond' | 'VLAN', pifField: string, networkUuid: string): PerHost | undefined {
+  const netRef = snap.refOf(networkUuid);
+  if (!netRef || !snap.get('network', netRef)) return undefined;
+  const byHostRef = new Map<string, [string, string, XapiRecord]>();
+  for (const [ref, o] of snap.all(cls)) {
+    const pif = isRef(o[pifField]) ? snap.get('PIF', o[pifField]) : undefined;
+    if (pif && pif.network === netRef) byHostRef.set(str(pif.host), [str(pif.host), ref, o]);
   }
-  return { byHost, poolWide: snap.all('host').every(([, h]) => h.uuid in byHost) };
+  const out: PerHost = { netRef, items: [], byHost: {}, missing: [] };
+  for (const [hostRef, host] of hostsInOrder(snap)) {
+    const item = byHostRef.get(hostRef);
+    if (!item) out.missing.push([hostRef, host]);
+    else {
+      out.items.push(item);
+      out.byHost[host.uuid] = item[2].uuid;
+    }
+  }
+  return out;
 }
 
 // ---- SRs ----

@@ -6,7 +6,7 @@ import type { Diagnostic } from '../../engine/diagnostics.js';
 import type { Attrs, Impact, ObserveRequest, Observed, OperationResult, PlannedChange, PreflightContext, Provider, ProviderContext, Session } from '../../engine/provider.js';
 import { loadSchemaDir, schemaDir } from '../../engine/schema/load.js';
 import type { ResourceSchema } from '../../engine/schema/types.js';
-import { readConfig, DEFAULT_MAX_CONCURRENCY } from './config.js';
+import { maxConcurrency, readConfig } from './config.js';
 import { poolPreflight } from './preflight/pool.js';
 import { DATA_SOURCES, RESOURCE_TYPES } from './resources/index.js';
 import type { ResourceType } from './resources/types.js';
@@ -24,6 +24,19 @@ function schemaSet(): { schemas: ResourceSchema[]; config?: ResourceSchema } {
 function asXen(session: Session): XenSession {
   if (!(session instanceof XenSession)) throw new Error('not a xenserver session');
   return session;
+}
+
+/**
+ * Runs a step that changes the pool. Whatever it did (even when it failed half-way), the session's
+ * snapshot is then out of date: the next look brings it up to date from the change feed.
+ */
+async function changing<T>(session: Session, step: (s: XenSession) => Promise<T>): Promise<T> {
+  const s = asXen(session);
+  try {
+    return await step(s);
+  } finally {
+    s.invalidate();
+  }
 }
 
 function typeOf(type: string): ResourceType {
@@ -73,31 +86,16 @@ export const providerXenserver: Provider = {
     return RESOURCE_TYPES[change.type]?.impact?.(change) ?? 'none';
   },
 
-  async create(session: Session, type: string, attrs: Attrs, ctx: ProviderContext): Promise<OperationResult> {
-    const s = asXen(session);
-    try {
-      return await typeOf(type).create(s, attrs, ctx);
-    } finally {
-      s.invalidate();
-    }
+  create(session: Session, type: string, attrs: Attrs, ctx: ProviderContext): Promise<OperationResult> {
+    return changing(session, (s) => typeOf(type).create(s, attrs, ctx));
   },
 
-  async update(session: Session, type: string, id: string, before: Attrs, after: Attrs, ctx: ProviderContext): Promise<OperationResult> {
-    const s = asXen(session);
-    try {
-      return await typeOf(type).update(s, id, before, after, ctx);
-    } finally {
-      s.invalidate();
-    }
+  update(session: Session, type: string, id: string, before: Attrs, after: Attrs, ctx: ProviderContext): Promise<OperationResult> {
+    return changing(session, (s) => typeOf(type).update(s, id, before, after, ctx));
   },
 
-  async delete(session: Session, type: string, id: string, attrs: Attrs, ctx: ProviderContext): Promise<{ task?: string }> {
-    const s = asXen(session);
-    try {
-      return await typeOf(type).delete(s, id, attrs, ctx);
-    } finally {
-      s.invalidate();
-    }
+  delete(session: Session, type: string, id: string, attrs: Attrs, ctx: ProviderContext): Promise<{ task?: string }> {
+    return changing(session, (s) => typeOf(type).delete(s, id, attrs, ctx));
   },
 
   async read(session: Session, type: string, args: Attrs, ctx: ProviderContext): Promise<Attrs> {
@@ -113,8 +111,7 @@ export const providerXenserver: Provider = {
   },
 
   limit(type: string, attrs: Attrs | null, op?: 'create' | 'update' | 'delete', config?: Attrs): { key: string; max: number } | undefined {
-    const max = typeof config?.max_concurrency === 'number' && config.max_concurrency >= 1 ? config.max_concurrency : DEFAULT_MAX_CONCURRENCY;
-    return RESOURCE_TYPES[type]?.limit?.(attrs, op) ?? { key: 'coordinator', max };
+    return RESOURCE_TYPES[type]?.limit?.(attrs, op) ?? { key: 'coordinator', max: maxConcurrency(config) };
   },
 };
 

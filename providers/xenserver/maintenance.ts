@@ -4,6 +4,7 @@
 // pool could no longer survive its configured host failures without this host. Callers queue on
 // the provider limit key MAINTENANCE_LIMIT so only one host of a pool is down at a time.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderContext } from '../../engine/provider.js';
 import type { XapiClient } from './client/types.js';
 import { bool, callOpts, hostAt, int, isLive, isRef, str } from './facts.js';
@@ -13,7 +14,7 @@ import type { Snapshot } from './snapshot.js';
 export const MAINTENANCE_LIMIT = { key: 'maintenance', max: 1 } as const;
 
 /** How long a rebooting host may take to come back. */
-export const REBOOT_TIMEOUT_MS = 20 * 60_000;
+const REBOOT_TIMEOUT_MS = 20 * 60_000;
 const POLL_MS = 200;
 
 /**
@@ -33,21 +34,6 @@ export function maintenanceBlocker(snap: Snapshot, hostRef: string, ntol?: numbe
   return undefined;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal.reason ?? new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Polls until the host is live again; transport errors while it reboots are expected. */
 async function waitLive(c: XapiClient, hostRef: string, name: string, ctx: ProviderContext): Promise<void> {
   const deadline = Date.now() + REBOOT_TIMEOUT_MS;
@@ -62,7 +48,7 @@ async function waitLive(c: XapiClient, hostRef: string, name: string, ctx: Provi
       last = (e as Error).message;
     }
     if (Date.now() > deadline) throw new Error(`host ${name} did not come back within ${REBOOT_TIMEOUT_MS / 60_000} minutes after its reboot (${last}); check its console`);
-    await sleep(POLL_MS, ctx.signal);
+    await sleep(POLL_MS, undefined, { signal: ctx.signal });
   }
 }
 

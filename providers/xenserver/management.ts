@@ -5,6 +5,7 @@
 // happened. Used by xenserver_management_interface and by pool members that join a pool whose
 // management lives on a bond or VLAN.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderContext } from '../../engine/provider.js';
 import { TransportError } from './client/types.js';
 import type { XenSession } from './session.js';
@@ -38,21 +39,6 @@ function hostUrl(s: XenSession, address: string): string {
   return `https://${host}${port ? `:${port}` : ''}`;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * One login attempt straight at the host, following nothing. Any XAPI answer (a member answers
  * HOST_IS_SLAVE) or a TLS/host-key complaint means the host is reachable; only a connection that
@@ -71,7 +57,7 @@ async function answers(s: XenSession, url: string, timeoutMs: number, signal: Ab
 }
 
 /** Polls until the host answers or `ms` pass (at least one attempt). */
-export async function waitAnswering(s: XenSession, url: string, ms: number, signal: AbortSignal): Promise<boolean> {
+async function waitAnswering(s: XenSession, url: string, ms: number, signal: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + ms;
   let pause = 50;
   for (;;) {
@@ -79,7 +65,7 @@ export async function waitAnswering(s: XenSession, url: string, ms: number, sign
     if (await answers(s, url, Math.min(left, s.config.xapi.timeoutMs ?? 30_000), signal)) return true;
     const rest = deadline - Date.now();
     if (rest <= 0) return false;
-    await sleep(Math.min(pause, rest), signal);
+    await sleep(Math.min(pause, rest), undefined, { signal });
     pause = Math.min(pause * 2, 1000);
   }
 }

@@ -214,3 +214,32 @@ resource "test_object" "bad" {
   assert.match(r.stderr, /test_object\.bad/);
   assert.doesNotMatch(r.stderr, /per_host/);
 });
+
+test('validate: stand-ins for an unknown count or module for_each have unknown indexes and keys; known keys stay known', () => {
+  const dir = tmpConfig({
+    'main.hcl': `${USE_TEST_PROVIDER}
+variable "n" { type = number }
+variable "hosts" { type = map(string) }
+variable "v" { type = string }
+resource "test_object" "counted" {
+  count = var.n
+  name  = count.index == 0 ? "" : "n"
+}
+module "per_host" {
+  source   = "./modules/member"
+  for_each = var.hosts
+  name     = each.key
+}
+resource "test_object" "known_key" {
+  for_each = { "" = var.v }
+  name     = each.key
+}
+`,
+    'modules/member/main.hcl': MODULE,
+  });
+  const r = poolform(dir, ['validate', '-no-color']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  // Only the key known to be "" is refused.
+  assert.match(r.stderr, /test_object\.known_key\[""\]/);
+  assert.equal(r.stderr.match(/Error:/g)?.length, 1, r.stderr);
+});

@@ -40,6 +40,24 @@ test('create through a provider, then no changes; drift behind poolform\'s back 
   assert.match(p.stdout, /test_object\.a will be updated in-place/);
 });
 
+test('apply hands the provider the object as refreshed, so a value drifted behind poolform\'s back is set back', () => {
+  const dir = tmpConfig({ 'main.hcl': CFG });
+  assert.equal(poolform(dir, ['apply', '-auto-approve']).code, 0);
+  const file = path.join(dir, 'platform.json');
+  const store = () => JSON.parse(fs.readFileSync(file, 'utf8')) as { objects: Record<string, Record<string, Record<string, unknown>>> };
+  const data = store();
+  const alpha = Object.values(data.objects.test_object).find((o) => o.name === 'alpha')!;
+  alpha.size = 7;
+  fs.writeFileSync(file, JSON.stringify(data));
+  // The test provider sends only what differs from `before`: with state's stale size 2 as
+  // `before`, size 2 would look unchanged and the platform would keep 7.
+  const ap = poolform(dir, ['apply', '-auto-approve']);
+  assert.equal(ap.code, 0, ap.stdout + ap.stderr);
+  assert.match(ap.stdout, /0 added, 1 changed, 0 destroyed/);
+  assert.equal(Object.values(store().objects.test_object).find((o) => o.name === 'alpha')!.size, 2);
+  assert.equal(poolform(dir, ['plan', '-detailed-exitcode']).code, 0);
+});
+
 test('changing a replace-on-change attribute plans a replacement with its reason', () => {
   const dir = tmpConfig({ 'main.hcl': CFG });
   assert.equal(poolform(dir, ['apply', '-auto-approve']).code, 0);
@@ -101,4 +119,40 @@ test('import adopts an existing object', () => {
   assert.equal(poolform(dir, ['plan', '-detailed-exitcode']).code, 0);
   const bad = poolform(dir, ['import', 'test_object.zz', id]);
   assert.equal(bad.code, 1);
+});
+
+test('a preflight error about one instance points at its block and names the instance', () => {
+  const text = `${USE_TEST_PROVIDER}
+provider "test" {
+  store = "platform.json"
+}
+resource "test_object" "big" {
+  for_each = { small = 5, huge = 5000 }
+  name     = each.key
+  size     = each.value
+}
+`;
+  const dir = tmpConfig({ 'main.hcl': text });
+  const line = text.split('\n').findIndex((l) => l.startsWith('resource "test_object" "big"')) + 1;
+  const p = poolform(dir, ['plan']);
+  assert.equal(p.code, 1, p.stdout + p.stderr);
+  assert.match(p.stderr, /Error: size 5000 exceeds the store's capacity of 1000/);
+  assert.match(p.stderr, new RegExp(`main\\.hcl:${line}:\\d+:\\n│\\n│   with test_object\\.big\\["huge"\\],\\n│   on main\\.hcl line ${line}`));
+  assert.doesNotMatch(p.stderr, /small/);
+});
+
+test('an unreachable platform is reported once, at its provider block', () => {
+  const text = `${CFG}data "test_lookup" "l" {\n  name = test_object.a.name\n}\n`;
+  const dir = tmpConfig({ 'main.hcl': text });
+  const ap = poolform(dir, ['apply', '-auto-approve']);
+  assert.equal(ap.code, 0, ap.stdout + ap.stderr);
+  fs.writeFileSync(path.join(dir, 'main.hcl'), text.replace('store = "platform.json"', 'store = "platform.json"\n  fail_connect = true'));
+  const line = text.split('\n').findIndex((l) => l.startsWith('provider "test"')) + 1;
+  // Observing state and reading the data source both need the session.
+  const p = poolform(dir, ['plan']);
+  assert.equal(p.code, 1, p.stdout + p.stderr);
+  assert.equal(p.stderr.match(/Cannot connect to provider\.test/g)?.length, 1, p.stderr);
+  assert.match(p.stderr, new RegExp(`Cannot connect to provider\\.test\\n│ main\\.hcl:${line}:`));
+  assert.match(p.stderr, /injected failure: store platform\.json cannot be reached/);
+  assert.doesNotMatch(p.stderr, /Cannot read|could not run/);
 });

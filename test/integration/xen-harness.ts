@@ -1,19 +1,23 @@
 // Shared set-up for the XenServer integration tests: a simulated lab on loopback (real HTTPS and
 // SSH, certificate pins and known_hosts), the provider block that reaches it, a logged-in
-// XenSession, a ProviderContext that records what a step journals, and the engine's plan of one
-// resource instance (to check that observation after apply plans nothing). Kept small and stable:
-// several test files import it. Host certificates and SSH keys are cached between runs (key
+// XenSession, a ProviderContext that records what a step journals, planned changes and the
+// provider's preflight and observation of them, and the engine's plan of one resource instance
+// (to check that observation after apply plans nothing). Kept small and stable: several test
+// files import it. Host certificates and SSH keys are cached between runs (key
 // generation is most of a lab's start-up time); every lab still starts from a fresh world.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Attrs, ProviderContext } from '../../engine/provider.js';
+import assert from 'node:assert/strict';
+import type { Diagnostic } from '../../engine/diagnostics.js';
+import type { Attrs, Observed, PlannedChange, ProviderContext } from '../../engine/provider.js';
 import { attrsForState, diffInstance } from '../../engine/plan/diff.js';
 import type { ValueObject } from '../../engine/lang/value.js';
 import { loadSchemaFile, schemaDir } from '../../engine/schema/load.js';
 import type { ResourceSchema } from '../../engine/schema/types.js';
 import { readConfig, type XenConfig } from '../../providers/xenserver/config.js';
+import { providerXenserver } from '../../providers/xenserver/index.js';
 import { openSession, type XenSession } from '../../providers/xenserver/session.js';
 import { startLab, type Lab, type LabOptions } from '../../providers/xenserver/sim/lab.js';
 
@@ -124,7 +128,7 @@ export function memberAttrs(x: XenLab, i: number, extra: Attrs = {}): Attrs {
  * Records the methods the simulated hosts receive, in order (the model's call counts have no
  * order). Wraps the model's entry point behind the real HTTPS wire; `stop()` unwraps it.
  */
-export function recordCalls(x: XenLab): { calls: string[]; stop(): void } {
+function recordCalls(x: XenLab): { calls: string[]; stop(): void } {
   const sim = x.lab.sim;
   const calls: string[] = [];
   const original = sim.call;
@@ -148,18 +152,40 @@ export async function startPooledLab(opts: LabOptions = {}, providerOverrides: A
 }
 
 /**
- * Runs `body` against a fresh lab (standalone hosts) whose calls are recorded; the recorder and
- * the lab are stopped afterwards, pass or fail.
+ * Runs `body` against a fresh lab (standalone hosts) with a session to its first host, recording
+ * the calls the hosts receive; recorder, session and lab are stopped afterwards, pass or fail.
  */
-export async function withRecordedLab(opts: LabOptions, body: (x: XenLab, calls: { calls: string[] }) => Promise<void>): Promise<void> {
+export async function withLab(opts: LabOptions, body: (x: XenLab, s: XenSession, calls: { calls: string[] }) => Promise<void>): Promise<void> {
   const x = await startXenLab(opts);
   const calls = recordCalls(x);
   try {
-    await body(x, calls);
+    await body(x, await x.session(), calls);
   } finally {
     calls.stop();
     await x.stop();
   }
+}
+
+/** A planned change as the engine hands it to the provider; the type is the address's first part. */
+export function change(address: string, action: PlannedChange['action'], after: Attrs | null, before: Attrs | null = null, changed: string[] = []): PlannedChange {
+  return { address, type: address.split('.')[0]!, action, before, after, changedPaths: changed.map((c) => [c]) };
+}
+
+/** The provider's whole preflight (pool checks and every type's) of `changes`, through `s`. */
+export async function providerPreflight(s: XenSession, changes: PlannedChange[]): Promise<Diagnostic[]> {
+  return providerXenserver.preflight!(changes, new Map(), { ...providerCtx(), session: async () => s });
+}
+
+/** The provider's observation of one object, or undefined when it is gone. */
+export async function observeOne(s: XenSession, type: string, id: string): Promise<Observed | undefined> {
+  const got = await providerXenserver.observe(s, [{ type, ids: [id] }], providerCtx());
+  return got.get(type)?.find((o) => o.id === id);
+}
+
+/** Every attribute observation reports equals what create/update returned for it. */
+export function assertObservedMatches(observed: Observed | undefined, returned: Attrs): void {
+  assert.ok(observed, 'observed');
+  for (const [k, v] of Object.entries(observed.attrs)) assert.deepEqual(v, returned[k], `attribute ${k}`);
 }
 
 const schemas = new Map<string, ResourceSchema>();

@@ -6,13 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { providerXenserver as p } from '../../providers/xenserver/index.js';
-import type { XenSession } from '../../providers/xenserver/session.js';
-import { memberAttrs, providerCtx, withRecordedLab } from './xen-harness.js';
+import { assertObservedMatches, change, memberAttrs, observeOne, providerCtx, withLab } from './xen-harness.js';
 
 test('power-on: the DRAC password lives in a secret, never in attributes', async () => {
-  await withRecordedLab({ hosts: 1 }, async (x, calls) => {
+  await withLab({ hosts: 1 }, async (x, s, calls) => {
     const ctx = providerCtx();
-    const s = (await p.connect(x.providerConfig, ctx)) as XenSession;
     const secrets = async () => (await s.snapshot(true)).all('secret').map(([, r]) => r);
     const host = async () => (await s.snapshot(true)).byUuid('host', x.lab.hosts[0]!.uuid)!;
     const cfg = { power_on_ip: '10.10.9.11', power_on_user: 'root' };
@@ -23,9 +21,9 @@ test('power-on: the DRAC password lives in a secret, never in attributes', async
     const [secret] = await secrets();
     assert.equal(secret!.value, 'drac-pw-1', 'the platform holds the password');
     assert.deepEqual((await host()).power_on_config, { ...cfg, power_on_password_secret: secret!.uuid });
-    const seen = (await p.observe(s, [{ type: 'xenserver_host_power_on', ids: [r.id] }], ctx)).get('xenserver_host_power_on')![0]!;
-    for (const [k, v] of Object.entries(seen.attrs)) assert.deepEqual(v, (r.attrs as Record<string, unknown>)[k], k);
-    assert.ok(!('password' in seen.attrs));
+    const seen = await observeOne(s, 'xenserver_host_power_on', r.id);
+    assertObservedMatches(seen, r.attrs);
+    assert.ok(!('password' in seen!.attrs));
 
     // same password (another attribute changed): the secret is kept
     const cfg2 = { ...cfg, power_on_user: 'admin' };
@@ -41,21 +39,19 @@ test('power-on: the DRAC password lives in a secret, never in attributes', async
     assert.equal((await host()).power_on_config && ((await host()).power_on_config as Record<string, string>).power_on_password_secret, now[0]!.uuid);
     // the secret key is poolform's: setting it by hand is refused
     await assert.rejects(p.create(s, 'xenserver_host_power_on', { host: 'xs1', mode: 'DRAC', config: { power_on_password_secret: 'x' } }, ctx), /must not set power_on_password_secret/);
-    assert.equal(p.impact!({ address: 'a', type: 'xenserver_host_power_on', action: 'update', before: {}, after: {}, changedPaths: [['mode']] }), 'none');
+    assert.equal(p.impact!(change('xenserver_host_power_on.a', 'update', {}, {}, ['mode'])), 'none');
 
     await p.delete(s, 'xenserver_host_power_on', r.id, u.attrs, ctx);
     assert.equal((await host()).power_on_mode, '');
     assert.deepEqual((await host()).power_on_config, {});
     assert.deepEqual(await secrets(), []);
     assert.ok(calls.calls.includes('host.set_power_on_mode'));
-    await s.close();
   });
 });
 
 test('a host joining a pool whose management is on a bond is moved onto the bond', async () => {
-  await withRecordedLab({ hosts: 2 }, async (x, calls) => {
+  await withLab({ hosts: 2 }, async (x, s, calls) => {
     const ctx = providerCtx();
-    const s = (await p.connect(x.providerConfig, ctx)) as XenSession;
     const snap = await s.snapshot(true);
     const coord = snap.pool()[1].master as string;
     const pif = (dev: string) => snap.find('PIF', (r) => r.host === coord && r.device === dev)![0];
@@ -72,6 +68,5 @@ test('a host joining a pool whose management is on a bond is moved onto the bond
     const mgmt = after.find('PIF', (r) => r.host === joinerRef && r.management === true)![1];
     assert.equal(mgmt.network, net, 'management follows the pool onto the bond');
     assert.equal(mgmt.IP, x.lab.sim.host('xs2').managementIp, 'with the host\'s own address');
-    await s.close();
   });
 });

@@ -5,25 +5,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Observed, Session } from '../../engine/provider.js';
 import { providerXenserver as p } from '../../providers/xenserver/index.js';
-import { memberAttrs, providerCtx, withRecordedLab } from './xen-harness.js';
-
-async function observeOne(s: Session, type: string, id: string): Promise<Observed | undefined> {
-  const got = await p.observe(s, [{ type, ids: [id] }], providerCtx());
-  return got.get(type)?.find((o) => o.id === id);
-}
-
-/** The attributes observation reports must equal what create/update returned for them. */
-function assertObservedMatches(observed: Observed | undefined, returned: Record<string, unknown>): void {
-  assert.ok(observed, 'observed');
-  for (const [k, v] of Object.entries(observed.attrs)) assert.deepEqual(v, returned[k], `attribute ${k}`);
-}
+import { assertObservedMatches, memberAttrs, observeOne, providerCtx, withLab } from './xen-harness.js';
 
 test('a pool from standalone hosts: adopt, name, join two members, observe', async () => {
-  await withRecordedLab({ hosts: 3 }, async (x, calls) => {
+  await withLab({ hosts: 3 }, async (x, s, calls) => {
     const ctx = providerCtx('xenserver_pool.main');
-    const s = await p.connect(x.providerConfig, ctx);
     const pool = await p.create(s, 'xenserver_pool', { name_label: 'lab', name_description: 'poolform lab', igmp_snooping: true }, ctx);
     assert.equal(pool.attrs.coordinator, x.lab.hosts[0]!.uuid);
     assert.equal(pool.attrs.coordinator_address, x.lab.hosts[0]!.address);
@@ -61,14 +48,12 @@ test('a pool from standalone hosts: adopt, name, join two members, observe', asy
 
     // joining again is reported as already a member (adopt with an import instead)
     await assert.rejects(p.create(s, 'xenserver_pool_member', memberAttrs(x, 1), providerCtx()), /already a member of this pool/);
-    await s.close();
   });
 });
 
 test('forced join of a host with other CPU features; eject needs allow_eject', async () => {
-  await withRecordedLab({ hosts: 2, hostSpecs: [{}, { cpuFeatures: '0fcbfbff-f7fa3223-2d93fbff-00000423-d7be7fff-00000000-00000000-00000000' }] }, async (x, calls) => {
+  await withLab({ hosts: 2, hostSpecs: [{}, { cpuFeatures: '0fcbfbff-f7fa3223-2d93fbff-00000423-d7be7fff-00000000-00000000-00000000' }] }, async (x, s, calls) => {
     const ctx = providerCtx();
-    const s = await p.connect(x.providerConfig, ctx);
     // without force: the homogeneity rule stops it before pool.join is sent
     await assert.rejects(p.create(s, 'xenserver_pool_member', memberAttrs(x, 1), ctx), (e: Error) => {
       assert.match(e.message, /homogeneous CPU features/);
@@ -99,6 +84,5 @@ test('forced join of a host with other CPU features; eject needs allow_eject', a
     assert.equal(await observeOne(s, 'xenserver_pool_member', m.id), undefined, 'an ejected host is gone from observation');
     // deleting what is already gone succeeds
     await p.delete(s, 'xenserver_pool_member', m.id, u.attrs, ctx);
-    await s.close();
   });
 });

@@ -5,17 +5,12 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Attrs, PlannedChange } from '../../engine/provider.js';
 import { compileValidator } from '../../engine/schema/validate.js';
 import { bond } from '../../providers/xenserver/resources/bond.js';
 import { network } from '../../providers/xenserver/resources/network.js';
 import { vlan } from '../../providers/xenserver/resources/vlan.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { planOf, providerCtx, schemaOf, startXenLab, type XenLab } from './xen-harness.js';
-
-function change(type: string, after: Attrs, action: PlannedChange['action'] = 'create'): PlannedChange {
-  return { address: `${type}.t`, type, action, before: null, after, changedPaths: [] };
-}
+import { change, planOf, providerCtx, schemaOf, startXenLab, type XenLab } from './xen-harness.js';
 
 describe('xenserver_bond and xenserver_vlan', () => {
   let x: XenLab;
@@ -48,7 +43,8 @@ describe('xenserver_bond and xenserver_vlan', () => {
       assert.equal(Object.keys(res.attrs.bond_uuids as object).length, 2, `${mode}: one Bond per host`);
       for (const uuid of Object.values(res.attrs.bond_uuids as Record<string, string>)) assert.equal(snap.byUuid('Bond', uuid)?.mode, mode);
       assert.deepEqual(res.attrs.properties, properties, `${mode}: XAPI's defaults do not show up as changes`);
-      assert.ok(ctx.tasks.length >= 2, 'every Bond.create task is journalled');
+      assert.equal(ctx.tasks.length, 2, 'every Bond.create task (one per host) is journalled');
+      assert.equal(res.task, ctx.tasks[1], 'the last one is returned');
       const seen = bond.observe(snap, [res.id])[0]!.attrs;
       assert.deepEqual(seen, res.attrs);
       assert.equal(planOf('xenserver_bond', cfg, res, seen).action, 'noop');
@@ -58,8 +54,10 @@ describe('xenserver_bond and xenserver_vlan', () => {
         assert.equal(p.action, 'update');
         const up = await bond.update(s, res.id, res.attrs, slow, providerCtx());
         assert.deepEqual(up.attrs.properties, { hashing_algorithm: 'tcpudp_ports' });
-        const recs = Object.values(up.attrs.bond_uuids as Record<string, string>).map((u) => s.snapshot(true).then((sn) => sn.byUuid('Bond', u)!));
-        for (const b of await Promise.all(recs)) assert.equal((b.properties as Record<string, string>)['lacp-time'], 'slow', 'a key no longer written goes back to the default');
+        const now = await s.snapshot(true);
+        for (const u of Object.values(up.attrs.bond_uuids as Record<string, string>)) {
+          assert.equal((now.byUuid('Bond', u)!.properties as Record<string, string>)['lacp-time'], 'slow', 'a key no longer written goes back to the default');
+        }
         const ab = await bond.update(s, res.id, up.attrs, { ...slow, mode: 'active-backup', properties: {} }, providerCtx());
         assert.equal(ab.attrs.mode, 'active-backup');
       }
@@ -75,10 +73,10 @@ describe('xenserver_bond and xenserver_vlan', () => {
     const snap = await s.snapshot(true);
     const bad = await bond.preflight!(
       [
-        change('xenserver_bond', { network: 'n1', members: ['eth2', 'eth3'], mode: 'balance-rr', properties: {} }),
-        change('xenserver_bond', { network: 'n2', members: ['eth2', 'eth3'], mode: 'lacp', properties: { 'lacp-time': 'medium', hashing_algoritm: 'src_mac' } }),
-        change('xenserver_bond', { network: 'n3', members: ['eth2', 'eth3'], mode: 'active-backup', properties: { 'lacp-time': 'fast' } }),
-        change('xenserver_bond', { network: 'n4', members: ['eth9', 'eth3'], mode: 'balance-slb', properties: {} }),
+        change('xenserver_bond.t', 'create', { network: 'n1', members: ['eth2', 'eth3'], mode: 'balance-rr', properties: {} }),
+        change('xenserver_bond.t', 'create', { network: 'n2', members: ['eth2', 'eth3'], mode: 'lacp', properties: { 'lacp-time': 'medium', hashing_algoritm: 'src_mac' } }),
+        change('xenserver_bond.t', 'create', { network: 'n3', members: ['eth2', 'eth3'], mode: 'active-backup', properties: { 'lacp-time': 'fast' } }),
+        change('xenserver_bond.t', 'create', { network: 'n4', members: ['eth9', 'eth3'], mode: 'balance-slb', properties: {} }),
       ],
       snap,
       s,
@@ -92,7 +90,7 @@ describe('xenserver_bond and xenserver_vlan', () => {
     assert.ok(summaries.includes('Bond property "lacp-time" is not valid for mode active-backup'));
     assert.ok(summaries.includes('Host xs1 has no physical NIC eth9') && summaries.includes('Host xs2 has no physical NIC eth9'));
     assert.ok(summaries.includes('Bond members must be listed in device order'));
-    assert.deepEqual(await bond.preflight!([change('xenserver_bond', { network: 'n', members: ['eth2', 'eth3'], mode: 'lacp', properties: { 'lacp-time': 'fast' } })], snap, s, providerCtx()), []);
+    assert.deepEqual(await bond.preflight!([change('xenserver_bond.t', 'create', { network: 'n', members: ['eth2', 'eth3'], mode: 'lacp', properties: { 'lacp-time': 'fast' } })], snap, s, providerCtx()), []);
   });
 
   it('puts VLANs on a NIC and on a bond on every host; a host joining later inherits bond and VLANs; a host lacking one is repaired', async () => {

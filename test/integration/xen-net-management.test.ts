@@ -5,14 +5,14 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Attrs, PlannedChange } from '../../engine/provider.js';
+import type { Attrs } from '../../engine/provider.js';
 import { bond } from '../../providers/xenserver/resources/bond.js';
 import { managementInterface } from '../../providers/xenserver/resources/management-interface.js';
 import { network } from '../../providers/xenserver/resources/network.js';
 import { vlan } from '../../providers/xenserver/resources/vlan.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
 import type { Snapshot } from '../../providers/xenserver/snapshot.js';
-import { providerCtx, startPooledLab, type XenLab } from './xen-harness.js';
+import { change, providerCtx, startPooledLab, type XenLab } from './xen-harness.js';
 
 /** Each host's management PIF as name → { network uuid, device, IP }. */
 function management(snap: Snapshot): Record<string, { network: string; device: string; ip: string }> {
@@ -54,7 +54,7 @@ describe('xenserver_management_interface', () => {
     }
     assert.equal(res.attrs.pool_wide, true);
     assert.deepEqual(managementInterface.observe(snap, [res.id])[0]!.attrs, res.attrs);
-    assert.equal(managementInterface.impact!({ address: 'm', type: 'xenserver_management_interface', action: 'update', before: null, after: null, changedPaths: [['network']] }), 'network-blip');
+    assert.equal(managementInterface.impact!(change('xenserver_management_interface.m', 'update', null, null, ['network'])), 'network-blip');
 
     const vlanNet = await net('mgmt-vlan-50');
     await vlan.create(s, { network: vlanNet, tag: 50, on: 'eth1' }, providerCtx());
@@ -102,19 +102,19 @@ describe('xenserver_management_interface', () => {
   it('preflight: every host needs a usable PIF on the network; a bond made in the same plan counts', async () => {
     const lonely = await net('no-pifs');
     const snap = await s.snapshot(true);
-    const change = (after: Attrs): PlannedChange => ({ address: 'xenserver_management_interface.m', type: 'xenserver_management_interface', action: 'update', before: null, after, changedPaths: [['network']] });
-    const diags = await managementInterface.preflight([change({ network: lonely, ips: { xs9: { ip: '10.10.0.99', netmask: '255.255.255.0' } } })], snap, s, providerCtx());
+    const move = (after: Attrs) => change('xenserver_management_interface.m', 'update', after, null, ['network']);
+    const diags = await managementInterface.preflight([move({ network: lonely, ips: { xs9: { ip: '10.10.0.99', netmask: '255.255.255.0' } } })], snap, s, providerCtx());
     const summaries = diags.map((d) => d.summary);
     for (const h of ['xs1', 'xs2', 'xs3']) assert.ok(summaries.some((m) => m.startsWith(`Host ${h} has no PIF on network "no-pifs"`)), h);
     assert.equal(diags.find((d) => d.summary.includes('xs9'))?.suggestion, 'xs1');
-    const withBond: PlannedChange = { address: 'xenserver_bond.b', type: 'xenserver_bond', action: 'create', before: null, after: { network: lonely, members: ['eth2', 'eth3'] }, changedPaths: [] };
+    const withBond = change('xenserver_bond.b', 'create', { network: lonely, members: ['eth2', 'eth3'] });
     // the VLAN management now runs on cannot simply be deleted
     const mgmtNet = management(snap).xs1!.network;
-    const del: PlannedChange = { address: 'xenserver_vlan.mgmt', type: 'xenserver_vlan', action: 'delete', before: { id: mgmtNet, network: mgmtNet, tag: 50, on: 'eth1' }, after: null, changedPaths: [] };
+    const del = change('xenserver_vlan.mgmt', 'delete', null, { id: mgmtNet, network: mgmtNet, tag: 50, on: 'eth1' });
     const refused = await vlan.preflight([del], snap, s, providerCtx());
     assert.deepEqual(refused.map((d) => d.summary), ['VLAN 50 carries the management interface of xs1, xs2, xs3']);
-    assert.deepEqual(await vlan.preflight([del], snap, s, providerCtx(), [del, change({ network: lonely })]), [], 'unless the same plan moves management away');
-    const mine = [change({ network: lonely })];
+    assert.deepEqual(await vlan.preflight([del], snap, s, providerCtx(), [del, move({ network: lonely })]), [], 'unless the same plan moves management away');
+    const mine = [move({ network: lonely })];
     assert.deepEqual(await managementInterface.preflight(mine, snap, s, providerCtx(), [...mine, withBond]), []);
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { network } from '../../providers/xenserver/resources/network.js';
 import { vlan } from '../../providers/xenserver/resources/vlan.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { planOf, providerCtx, startPooledLab, type XenLab } from './xen-harness.js';
+import { change, planOf, providerCtx, startPooledLab, type XenLab } from './xen-harness.js';
 
 describe('xenserver_network', () => {
   let x: XenLab;
@@ -39,8 +39,8 @@ describe('xenserver_network', () => {
     const p = planOf('xenserver_network', cfg, res, now);
     assert.equal(p.action, 'update');
     assert.deepEqual(p.drift.map((d) => [d.path, d.before, d.after]), [[['mtu'], 1500, 9000]]);
-    assert.equal(network.impact!({ address: 'xenserver_network.n', type: 'xenserver_network', action: 'update', before: now, after: cfg, changedPaths: [['mtu']] }), 'network-blip');
-    assert.equal(network.impact!({ address: 'xenserver_network.n', type: 'xenserver_network', action: 'update', before: now, after: cfg, changedPaths: [['name_label']] }), 'none');
+    assert.equal(network.impact!(change('xenserver_network.n', 'update', cfg, now, ['mtu'])), 'network-blip');
+    assert.equal(network.impact!(change('xenserver_network.n', 'update', cfg, now, ['name_label'])), 'none');
     const fixed = await network.update(s, res.id, now, cfg, providerCtx());
     assert.equal(fixed.attrs.mtu, 1500);
     assert.equal(network.observe(await s.snapshot(true), [res.id])[0]!.attrs.mtu, 1500);

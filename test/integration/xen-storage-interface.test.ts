@@ -5,10 +5,9 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PlannedChange } from '../../engine/provider.js';
 import { storageInterface } from '../../providers/xenserver/resources/storage-interface.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { providerCtx, startPooledLab, type XenLab } from './xen-harness.js';
+import { change, providerCtx, startPooledLab, type XenLab } from './xen-harness.js';
 
 describe('xenserver_storage_interface', () => {
   let x: XenLab;
@@ -51,7 +50,7 @@ describe('xenserver_storage_interface', () => {
   it('preflight refuses the management NIC, a taken address and an unknown host', async () => {
     const snap = await s.snapshot(true);
     const eth0Net = snap.find('network', (n) => n.bridge === 'xenbr0')![1].uuid;
-    const c = (address: string, after: Record<string, unknown>): PlannedChange => ({ address, type: 'xenserver_storage_interface', action: 'create', before: null, after, changedPaths: [] });
+    const c = (address: string, after: Record<string, unknown>) => change(address, 'create', after);
     const diags = await storageInterface.preflight!(
       [
         c('xenserver_storage_interface.a', { host: 'xs1', network: eth0Net, ip: '10.10.1.30', netmask: '255.255.255.0' }),

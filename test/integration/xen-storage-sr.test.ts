@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sr } from '../../providers/xenserver/resources/sr.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { planOf, providerCtx, startPooledLab, withDefaults, type XenLab } from './xen-harness.js';
+import { change, planOf, providerCtx, startPooledLab, withDefaults, type XenLab } from './xen-harness.js';
 
 const TYPE = 'xenserver_sr';
 
@@ -101,7 +101,7 @@ describe('xenserver_sr', () => {
     await s.xapi.call('VM.start', [vm, false, false]);
     snap = await s.snapshot(true);
 
-    const diags = await sr.preflight!([{ address: 'xenserver_sr.busy', type: TYPE, action: 'delete', before: res.attrs, after: null, changedPaths: [] }], snap, s, providerCtx());
+    const diags = await sr.preflight!([change('xenserver_sr.busy', 'delete', null, res.attrs)], snap, s, providerCtx());
     assert.equal(diags.length, 1);
     assert.match(diags[0]!.summary, /running VMs/);
     assert.match(diags[0]!.detail ?? '', /"web-1"/);

@@ -6,13 +6,12 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PlannedChange } from '../../engine/provider.js';
 import { network } from '../../providers/xenserver/resources/network.js';
 import { sr } from '../../providers/xenserver/resources/sr.js';
 import { vmHa } from '../../providers/xenserver/resources/vm-ha.js';
 import { vmTemplate } from '../../providers/xenserver/resources/vm-template.js';
 import type { XenSession } from '../../providers/xenserver/session.js';
-import { planOf, providerCtx, startPooledLab, withDefaults, type XenLab } from './xen-harness.js';
+import { change, planOf, providerCtx, startPooledLab, withDefaults, type XenLab } from './xen-harness.js';
 
 const T = 'xenserver_vm_template';
 
@@ -47,7 +46,7 @@ describe('xenserver_vm_template and xenserver_vm_ha', () => {
     };
     const ctx = providerCtx('xenserver_vm_template.web');
     const res = await vmTemplate.create(s, withDefaults(T, cfg), ctx);
-    assert.ok(ctx.tasks.length > 0, 'the VM.clone task is journalled');
+    assert.equal(res.task, ctx.tasks[0], 'the VM.clone task is journalled first and returned');
     let snap = await s.snapshot(true);
     const vm = snap.byUuid('VM', res.id)!;
     assert.equal(vm.is_a_template, true);
@@ -101,14 +100,12 @@ describe('xenserver_vm_template and xenserver_vm_ha', () => {
   it('preflight refuses disks on local storage and an unknown base template', async () => {
     const snap = await s.snapshot(true);
     const local = snap.find('SR', (r) => r.type === 'lvm')![1].uuid;
-    const c: PlannedChange = {
-      address: 'xenserver_vm_template.t',
-      type: 'xenserver_vm_template',
-      action: 'create',
-      before: null,
-      after: { name_label: 't', base_template: 'Debian Bookwurm 12', disks: [{ name: 'root', sr: local, size_gib: 8 }, { name: 'new', sr: { '(known after apply)': true }, size_gib: 8 }], networks: [] },
-      changedPaths: [],
-    };
+    const c = change('xenserver_vm_template.t', 'create', {
+      name_label: 't',
+      base_template: 'Debian Bookwurm 12',
+      disks: [{ name: 'root', sr: local, size_gib: 8 }, { name: 'new', sr: { '(known after apply)': true }, size_gib: 8 }],
+      networks: [],
+    });
     const diags = await vmTemplate.preflight!([c], snap, s, providerCtx());
     assert.deepEqual(diags.map((d) => d.summary), ['Base template not found', 'Disk "root": SR "Local storage" is not shared']);
     assert.equal(diags[0]!.suggestion, 'Debian Bookworm 12');

@@ -3,12 +3,15 @@
 // the file, and can inject faults through the provider block or the environment:
 //   fail_on    names of objects whose create/update fails (also env POOLFORM_TEST_FAIL_ON, comma list)
 //   fail_after the Nth create/update/delete of a session fails, counting from 1 (also env POOLFORM_TEST_FAIL_AFTER)
-//   delay_ms   delay before each create/update/delete/read (abortable by ctx.signal)
+//   delay_ms   delay before each create/update/delete/read (abortable by ctx.signal), run as a
+//              platform task reported through ctx.task
+//   fail_connect  connecting fails (an unreachable platform)
 // Types: test_object, test_group (resources) and test_lookup (data source); schemas in ./schemas/.
 
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import type { Diagnostic } from '../../engine/diagnostics.js';
 import type { Attrs, ObserveRequest, Observed, OperationResult, PlannedChange, Provider, ProviderContext, Session } from '../../engine/provider.js';
 import { UNKNOWN_MARK } from '../../engine/provider.js';
@@ -90,7 +93,11 @@ async function operation<T>(s: TestSession, ctx: ProviderContext, failName: stri
   if (stats.inFlight > stats.maxInFlight) stats.maxInFlight = stats.inFlight;
   try {
     ctx.signal.throwIfAborted();
-    if (s.delayMs > 0) await sleep(s.delayMs, undefined, { signal: ctx.signal });
+    if (s.delayMs > 0) {
+      // A slow operation runs as a platform task, whose handle goes to the journal before the wait.
+      ctx.task?.(`test-task:${randomUUID()}`);
+      await sleep(s.delayMs, undefined, { signal: ctx.signal });
+    }
     if (counted && s.failAfter !== undefined && n === s.failAfter) throw new Error(`injected failure: operation ${n} of this session (fail_after = ${s.failAfter})`);
     if (failName !== undefined && s.failOn.has(failName)) throw new Error(`injected failure for "${failName}" (fail_on)`);
     return await fn();
@@ -115,6 +122,7 @@ export const providerTest: Provider = {
 
   async connect(config: Attrs, ctx: ProviderContext): Promise<Session> {
     const store = typeof config.store === 'string' && config.store !== '' ? config.store : DEFAULT_STORE;
+    if (config.fail_connect === true) throw new Error(`injected failure: store ${store} cannot be reached (fail_connect)`);
     const failOn = new Set([...stringList(config.fail_on), ...stringList(process.env.POOLFORM_TEST_FAIL_ON)]);
     const delay = typeof config.delay_ms === 'number' && config.delay_ms > 0 ? config.delay_ms : 0;
     const envAfter = Number(process.env.POOLFORM_TEST_FAIL_AFTER);
@@ -143,7 +151,7 @@ export const providerTest: Provider = {
       if (c.type !== 'test_object' || !c.after || (c.action !== 'create' && c.action !== 'update' && c.action !== 'replace')) continue;
       const size = c.after.size;
       if (typeof size === 'number' && size > MAX_SIZE) {
-        out.push({ severity: 'error', address: c.address, summary: `${c.address}: size ${size} exceeds the store's capacity of ${MAX_SIZE}`, detail: 'The test platform refuses objects larger than its capacity.' });
+        out.push({ severity: 'error', address: c.address, summary: `size ${size} exceeds the store's capacity of ${MAX_SIZE}`, detail: 'The test platform refuses objects larger than its capacity.' });
       }
     }
     return out;
@@ -176,7 +184,12 @@ export const providerTest: Provider = {
     );
   },
 
-  async update(session, type, id, _before, after, ctx): Promise<OperationResult> {
+  /**
+   * Sends only what differs between `before` and `after`, as providers of real platforms do (one
+   * setter call per changed field): so a `before` that is not what the platform holds leaves the
+   * object wrong, and the tests see it.
+   */
+  async update(session, type, id, before, after, ctx): Promise<OperationResult> {
     const s = asSession(session);
     const schema = schemaOf(type);
     const name = typeof after.name === 'string' ? after.name : undefined;
@@ -184,13 +197,16 @@ export const providerTest: Provider = {
       withStore(s.path, (data) => {
         const cur = data.objects[type]?.[id];
         if (!cur) throw new Error(`${type} ${id} does not exist in the store`);
-        const stored = storedAttrs(schema, after);
-        if (type === 'test_object') {
-          // A real platform refuses in-place changes of creation-only settings; so does this one.
-          if ((cur.zone ?? null) !== (stored.zone ?? null)) throw new Error(`test_object ${id}: zone cannot change in place`);
-          stored.status = cur.status ?? 'running';
-          stored.uuid = id;
+        const want = storedAttrs(schema, after);
+        const had = storedAttrs(schema, before);
+        const stored: Attrs = { ...cur };
+        for (const k of new Set([...Object.keys(want), ...Object.keys(had)])) {
+          if (isDeepStrictEqual(want[k], had[k])) continue;
+          if (k in want) stored[k] = want[k];
+          else delete stored[k];
         }
+        // A real platform refuses in-place changes of creation-only settings; so does this one.
+        if (type === 'test_object' && (cur.zone ?? null) !== (stored.zone ?? null)) throw new Error(`test_object ${id}: zone cannot change in place`);
         data.objects[type][id] = stored;
         const secrets = writeOnlyAttrs(schema, after);
         if (secrets) (data.secrets ??= {})[id] = secrets;

@@ -20,7 +20,7 @@ test('identity, schemas and configuration schema', () => {
   assert.equal(p.name, 'test');
   assert.deepEqual(p.schemas.map((s) => s.type).sort(), ['test_group', 'test_lookup', 'test_object']);
   assert.equal(p.configSchema?.kind, 'provider');
-  assert.deepEqual(Object.keys(p.configSchema?.attributes ?? {}).sort(), ['delay_ms', 'fail_after', 'fail_on', 'store']);
+  assert.deepEqual(Object.keys(p.configSchema?.attributes ?? {}).sort(), ['delay_ms', 'fail_after', 'fail_connect', 'fail_on', 'store']);
   assert.deepEqual(p.limit?.('test_object', null), { key: 'store', max: 2 });
 });
 
@@ -78,6 +78,18 @@ test('update changes attributes in place, keeps runtime status, refuses zone cha
   assert.deepEqual(u, { id: r.id, attrs: { name: 'a', zone: 'z1', size: 4, status: 'paused', uuid: r.id } });
   await assert.rejects(p.update(s, 'test_object', r.id, u.attrs, { name: 'a', zone: 'z2' }, ctx), /zone cannot change in place/);
   await assert.rejects(p.update(s, 'test_object', r.id, u.attrs, { name: 'a', zone: 'z1', bogus: 1 }, ctx), /unknown attribute "bogus"/);
+});
+
+test('update sends only what differs from `before`, so it is only as right as `before`', async () => {
+  const { s, ctx, file } = await setup();
+  const r = await p.create(s, 'test_object', { name: 'a', size: 2, tags: { k: 'v' } }, ctx);
+  const data = readStoreSync(file);
+  data.objects.test_object[r.id].size = 9; // drift
+  writeStoreSync(file, data);
+  const stale = await p.update(s, 'test_object', r.id, r.attrs, { name: 'b', size: 2 }, ctx);
+  assert.deepEqual(stale.attrs, { name: 'b', size: 9, status: 'running', uuid: r.id }, 'size 2 looked unchanged; tags removed');
+  const fresh = await p.update(s, 'test_object', r.id, stale.attrs, { name: 'b', size: 2 }, ctx);
+  assert.equal(fresh.attrs.size, 2);
 });
 
 test('update of an object deleted behind poolform\'s back fails; delete is idempotent', async () => {
@@ -169,7 +181,7 @@ test('preflight and impact', async () => {
   const [d] = (await p.preflight?.([change({ after: { name: 'a', size: 5000 } })], new Map(), pctx)) ?? [];
   assert.equal(d.address, 'test_object.a');
   assert.equal(d.severity, 'error');
-  assert.match(d.summary, /test_object\.a: size 5000 exceeds/);
+  assert.match(d.summary, /^size 5000 exceeds/);
   assert.equal(p.impact?.(change({ type: 'test_group', action: 'update', changedPaths: [['settings', 'mtu']] })), 'network-blip');
   assert.equal(p.impact?.(change({ type: 'test_group', action: 'update', changedPaths: [['members']] })), 'none');
 });

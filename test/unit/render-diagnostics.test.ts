@@ -138,3 +138,11 @@ test('compact form: one line each', () => {
     'main.hcl:13:11: error: Reference to undeclared resource (did you mean `a`?)\nwarning: No range',
   );
 });
+
+test('a diagnostic about one instance names it, with its block or alone', () => {
+  const withRange = renderDiagnostic({ severity: 'error', summary: 'Too big', address: 'poolform_data.b["x"]', range: range(10, 1, 10, 29) }, sources, { color: false });
+  assert.ok(withRange.includes('│ main.hcl:10:1:\n│\n│   with poolform_data.b["x"],\n│   on main.hcl line 10:\n'), withRange);
+  const alone = renderDiagnostic({ severity: 'error', summary: 'In use', address: 'poolform_data.gone', detail: 'D.' }, sources, { color: false });
+  assert.equal(alone, ['╷', '│ Error: In use', '│', '│   with poolform_data.gone', '│', '│ D.', '╵'].join('\n'));
+  assert.equal(formatDiagnosticsCompact([{ severity: 'error', summary: 'In use', address: 'poolform_data.gone' }]), 'error: poolform_data.gone: In use');
+});

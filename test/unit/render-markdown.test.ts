@@ -31,6 +31,7 @@ test('heading, table and a diff block per change', () => {
           detail: 'Only <2> hosts remain.',
           range: { file: 'pool.hcl', start: { line: 3, col: 5, byte: 0 }, end: { line: 3, col: 9, byte: 4 } },
         },
+        { severity: 'warning', summary: 'Disks in use', address: 'poolform_sr.s' },
       ],
     },
   );
@@ -40,6 +41,7 @@ test('heading, table and a diff block per change', () => {
   assert.ok(md.includes('| `+` | `poolform_data.a` |  |  |'), md);
   assert.ok(md.includes('| `-/+` | `poolform_sr.s` | pool-outage | replace because device\\_config changed |'), md);
   assert.ok(md.includes('- **Warning:** HA quorum at risk (`pool.hcl:3:5`)\n  Only &lt;2&gt; hosts remain.'), md);
+  assert.ok(md.includes('- **Warning:** Disks in use (`poolform_sr.s`)'), md);
   assert.ok(md.includes('<details><summary><code>-/+</code> poolform_sr.s must be replaced</summary>'), md);
   assert.ok(
     md.includes(

@@ -143,6 +143,7 @@ test('a journal already folded in (crash between commit and unlink) is not repla
   const b = backend();
   const base = await seeded(b);
   const j = b.openFileJournal(base);
+  await j.append({ op: 'task', address: 'xen_vm.new', task: 'OpaqueRef:t' });
   await j.append({ op: 'delete', address: 'xen_vm.old' });
   const leftover = fs.readFileSync(b.journalPath, 'utf8');
   const committed = await j.commit();
@@ -150,9 +151,11 @@ test('a journal already folded in (crash between commit and unlink) is not repla
   await b.write({ ...committed, resources: [...committed.resources, res('xen_vm.old')] }); // same serial 4
   const s = await b.read();
   assert.equal(findResource(s!, 'xen_vm.old')?.id, 'id-xen_vm.old', 'journal not re-applied');
+  assert.deepEqual(b.inspect().unfinishedTasks, [], 'a committed apply finished its steps');
   const r = await b.recover();
   assert.equal(r.recovered, 0);
   assert.equal(r.hadJournal, true);
+  assert.deepEqual(r.unfinishedTasks, []);
   assert.ok(!fs.existsSync(b.journalPath));
 });
 
@@ -235,10 +238,17 @@ test('tasks a step started are reported after a crash only while the step had no
   await j.append({ op: 'delete', address: 'xen_vm.c' });
   j.close();
   assert.deepEqual(listAddresses((await b.read())!), ['xen_vm.a'], 'task records change no state');
-  const r = await b.recover();
-  assert.equal(r.recovered, 6);
-  assert.deepEqual(r.unfinishedTasks, [
+  const unfinished = [
     { address: 'xen_vm.b', task: 'OpaqueRef:t2' },
     { address: 'xen_vm.b', task: 'OpaqueRef:t3' },
-  ]);
+  ];
+  // plan's view: the same tasks, and the journal stays for apply to fold.
+  const seen = b.inspect();
+  assert.deepEqual(listAddresses(seen.state!), ['xen_vm.a']);
+  assert.deepEqual(seen.unfinishedTasks, unfinished);
+  assert.ok(b.pendingJournal());
+  const r = await b.recover();
+  assert.equal(r.recovered, 6);
+  assert.deepEqual(r.unfinishedTasks, unfinished);
+  assert.deepEqual(b.inspect(), { state: r.state, unfinishedTasks: [] }, 'recovered: nothing left to report');
 });

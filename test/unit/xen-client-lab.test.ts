@@ -1,5 +1,6 @@
 // The client against the simulated lab's real wire (sim/lab.ts): pinned TLS login, a sync call,
-// an Async task, SSH with the lab's known_hosts, and HOST_IS_SLAVE after a pool join.
+// an Async task, SSH with the lab's known_hosts, HOST_IS_SLAVE after a pool join, and a task
+// waited for through event.from on that one task.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,5 +39,29 @@ describe('client against the lab', () => {
     assert.equal((await viaMember.call<string[]>('host.get_all')).length, 2);
     await viaMember.logout();
     await c1.logout();
+  });
+
+  it('waits for a task through event.from on that task: its record now, then its next change', async () => {
+    const xs1 = lab.hosts[0];
+    const c = await connectXapi({ url: xs1.url, username: 'root', password: lab.password, fingerprints: [xs1.fingerprint], timeoutMs: 5000 }, { followSlave: true });
+    // A shorter task ending while ours runs must not wake our wait.
+    lab.sim.faults.setLatency('network.create', 600);
+    lab.sim.faults.setLatency('secret.create', 200);
+    lab.sim.resetStats();
+    try {
+      const [net] = await Promise.all([
+        c.callAsync('network.create', [{ name_label: 'slow', name_description: '', MTU: 1500, other_config: {} }]),
+        c.callAsync('secret.create', [{ value: 'S3cret-value', other_config: {} }]),
+      ]);
+      assert.match(net, /^OpaqueRef:/);
+      assert.equal((await c.call<{ name_label: string }>('network.get_record', [net])).name_label, 'slow');
+      const calls = lab.sim.stats().calls;
+      assert.equal(calls['event.from'], 4, 'two per task: the record while pending, the wait that returns the change to success');
+      assert.equal(calls['task.get_record'], undefined, 'no polling');
+    } finally {
+      lab.sim.faults.setLatency('network.create', undefined);
+      lab.sim.faults.setLatency('secret.create', undefined);
+      await c.logout();
+    }
   });
 });

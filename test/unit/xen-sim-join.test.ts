@@ -123,6 +123,32 @@ describe('xen sim: pool.join preconditions', () => {
   });
 });
 
+describe('xen sim: event.from across a join', () => {
+  it('answers a waiter on the joining host as soon as the host moves into the pool, then follows the task there', async () => {
+    const { sim, c } = await lab(2);
+    const j = c[1]!;
+    sim.faults.setLatency('pool.join', 20);
+    const task = (await j.call('Async.pool.join', c[0]!.address, ...JOIN)) as string;
+    // subscribed after the task exists: nothing changes in the joiner's own database until the merge
+    const { token } = (await j.call('event.from', ['task'], '', 0)) as { token: string };
+    let answered = false;
+    const waiting = (j.call('event.from', ['task'], token, 30) as Promise<{ events: any[]; token: string }>).then((r) => {
+      answered = true;
+      return r;
+    });
+    assert.equal((await waitTask(sim, j.uuid, j.session, task)).status, 'success');
+    assert.equal(answered, true, 'the waiter answered when its host moved, not at its 30 s timeout');
+    const moved = await waiting;
+    assert.ok(moved.events.some((e) => e.ref === task), 'the join task, now in the pool database');
+    // the same host and session, now served by the pool's database, report the task's end
+    const next = (await j.call('event.from', ['task'], moved.token, 5)) as { events: any[] };
+    assert.deepEqual(
+      next.events.filter((e) => e.ref === task).map((e) => [e.operation, e.snapshot.status]),
+      [['mod', 'success']],
+    );
+  });
+});
+
 describe('xen sim: what a join carries over', () => {
   it('merges the host into the pool: networks by device, shared SR PBDs plugged, bonds and VLANs recreated', async () => {
     const { c } = await lab(2);
@@ -206,11 +232,19 @@ describe('xen sim: pool.eject', () => {
     await rejects(co.run('pool.eject', xs2.ref), 'HA_IS_ENABLED', []);
     await co.run('pool.disable_ha');
 
+    // a pool-wide VLAN and a bond on xs2: they leave with it
+    await co.run('pool.create_VLAN_from_PIF', await pif(co, co.ref, 'eth1'), await co.call('network.create', { name_label: 'v30' }), 30);
+    await co.run('Bond.create', await co.call('network.create', { name_label: 'bond' }), [await pif(co, xs2.ref, 'eth2'), await pif(co, xs2.ref, 'eth3')], '', 'active-backup', {});
+    const srsBefore = (await records(co, 'SR')).length;
+
     const oldPifs = (await records(co, 'PIF')).filter(([, p]) => p.host === xs2.ref).map(([, p]) => p.uuid);
     await co.run('pool.eject', xs2.ref);
     assert.equal(((await co.call('host.get_all')) as string[]).length, 2);
     assert.equal((await records(co, 'PIF')).filter(([, p]) => p.host === xs2.ref).length, 0);
     assert.equal((await records(co, 'PBD')).filter(([, p]) => p.host === xs2.ref).length, 0);
+    assert.equal((await records(co, 'Bond')).length, 0);
+    assert.deepEqual((await records(co, 'VLAN')).map(([, v]) => v.tag), [30, 30], 'the VLAN stays on xs1 and xs3');
+    assert.equal((await records(co, 'SR')).length, srsBefore - 1, 'its local SR is forgotten');
     // standalone again: logs in, a pool of its own with a fresh database
     await rejects(sim.call(xs2.uuid, 'host.get_all', [co.session]), 'SESSION_INVALID', [co.session]);
     const again = await login(sim, 'xs2');

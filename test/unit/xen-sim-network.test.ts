@@ -106,6 +106,23 @@ describe('xen sim: bonds', () => {
   });
 });
 
+describe('xen sim: VLANs on bond members', () => {
+  it('moves a member\'s VLANs onto the bond master, and back onto the primary member when the bond goes', async () => {
+    const { c } = await lab(1);
+    const h = c[0]!;
+    const [e2, e3] = [await pif(h, h.ref, 'eth2'), await pif(h, h.ref, 'eth3')];
+    const vlan = await h.run('VLAN.create', e2, 20, await h.call('network.create', { name_label: 'v20' }));
+    const untagged = await h.call('VLAN.get_untagged_PIF', vlan);
+    const bond = await h.run('Bond.create', await h.call('network.create', { name_label: 'bond' }), [e2, e3], '', 'active-backup', {});
+    const master = await h.call('Bond.get_master', bond);
+    assert.deepEqual([await h.call('VLAN.get_tagged_PIF', vlan), await h.call('PIF.get_device', untagged)], [master, 'bond0']);
+    assert.deepEqual(await h.call('PIF.get_VLAN_slave_of', master), [vlan]);
+    await h.run('Bond.destroy', bond);
+    assert.deepEqual([await h.call('VLAN.get_tagged_PIF', vlan), await h.call('PIF.get_device', untagged)], [e2, 'eth2']);
+    assert.deepEqual(await h.call('PIF.get_VLAN_slave_of', e2), [vlan]);
+  });
+});
+
 describe('xen sim: VLANs', () => {
   it('checks tags and tagged PIFs, creates pool-wide VLANs (also on bond masters) and protects management', async () => {
     const { c } = await lab(2);

@@ -127,7 +127,9 @@ describe('xen sim: HA', () => {
     sim.faults.setHostDown('xs3');
     await rejects(h.run('pool.enable_ha', [sr], {}), 'HOST_OFFLINE', [c[2]!.ref]);
     sim.faults.setHostDown('xs3', false);
+    const allocated = await h.call('SR.get_virtual_allocation', sr);
     await h.run('pool.enable_ha', [sr], { timeout: '60' });
+    assert.ok((await h.call('SR.get_virtual_allocation', sr)) > allocated, 'the statefile takes room on the heartbeat SR');
     const p = (await records(h, 'pool'))[0]![1];
     assert.equal(p.ha_enabled, true);
     assert.deepEqual(p.ha_configuration, { timeout: '60' });
@@ -137,6 +139,7 @@ describe('xen sim: HA', () => {
     await h.run('pool.disable_ha');
     await rejects(h.run('pool.disable_ha'), 'HA_NOT_ENABLED', []);
     assert.equal((await records(h, 'VDI')).filter(([, v]) => v.type === 'ha_statefile').length, 0);
+    assert.equal(await h.call('SR.get_virtual_allocation', sr), allocated, 'and gives it back');
   });
 
   it('computes the failures the pool tolerates and refuses a plan it cannot keep', async () => {

@@ -123,19 +123,30 @@ test('a host that is down answers neither XAPI nor SSH; the wire can drop reques
   }
 });
 
-test('a lab kept in a directory restarts as the same pool, with the same ports and pins', async () => {
+/** How many pools the world saved in `dir` has (a join makes two hosts one pool). */
+function savedPools(dir: string): number {
+  return (JSON.parse(fs.readFileSync(path.join(dir, 'world.json'), 'utf8')) as { dbs: unknown[] }).dbs.length;
+}
+
+test('a lab kept in a directory restarts as the same pool, with the same ports and pins, even when killed', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poolform-labdir-'));
+  const killed = `${dir}-killed`;
   try {
     const first = await startLab({ hosts: 2, dir, latencyScale: 0 });
     const before = first.hosts;
+    assert.equal(savedPools(dir), 2);
     const joiner = await login(first, 1);
     const join = await call(first.hosts[1]!, 'pool.join', [joiner, first.hosts[0]!.address, 'root', first.password]);
     assert.equal(join.body.result, '', JSON.stringify(join.body));
+    // the running lab saves the change by itself: a copy of the directory now is what a killed lab leaves
+    for (let i = 0; i < 200 && savedPools(dir) !== 1; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(savedPools(dir), 1, 'the join was saved without stop()');
+    fs.cpSync(dir, killed, { recursive: true });
     await first.stop();
     for (const f of ['lab.json', 'world.json', 'known_hosts', 'hosts/xs1.crt', 'hosts/xs1.key', 'hosts/xs2.ssh_host_ed25519_key']) assert.ok(fs.existsSync(path.join(dir, f)), f);
 
     await assert.rejects(startLab({ hosts: 3, dir }), /has 2 hosts, not 3/);
-    const second = await startLab({ dir, latencyScale: 0 });
+    const second = await startLab({ dir: killed, latencyScale: 0 });
     try {
       assert.deepEqual(second.hosts, before, 'same names, uuids, ports, certificate and host-key fingerprints');
       const slave = await call(second.hosts[1]!, 'session.login_with_password', ['root', second.password]);
@@ -143,13 +154,14 @@ test('a lab kept in a directory restarts as the same pool, with the same ports a
       const s = await login(second, 0);
       const hosts = (await call(second.hosts[0]!, 'host.get_all_records', [s])).body.result as Record<string, { name_label: string }>;
       assert.deepEqual(Object.values(hosts).map((h) => h.name_label).sort(), ['xs1', 'xs2']);
-      const ssh = await sshRun(second.hosts[1]!, path.join(dir, 'known_hosts'), second.password, 'date +%s.%N');
+      const ssh = await sshRun(second.hosts[1]!, path.join(killed, 'known_hosts'), second.password, 'date +%s.%N');
       assert.equal(ssh.ok, true, ssh.error);
     } finally {
       await second.stop();
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(killed, { recursive: true, force: true });
   }
 });
 
@@ -213,7 +225,7 @@ test('poolform lab xenserver --hosts 2 -- version: prints the hosts, runs the co
     const envFile = path.join(cwd, '.poolform-lab', 'xenserver', 'lab.env');
     const text = fs.readFileSync(envFile, 'utf8');
     assert.match(text, /^POOLFORM_VAR_xen_url='https:\/\/127\.0\.0\.1:\d+'$/m);
-    assert.ok(fs.existsSync(path.join(cwd, '.poolform-lab', 'xenserver', 'world.json')), 'the world was saved on stop');
+    assert.ok(fs.existsSync(path.join(cwd, '.poolform-lab', 'xenserver', 'world.json')), 'the world is kept in the lab directory');
 
     const failing = spawnSync(process.execPath, [CLI, 'lab', 'xenserver', '--latency-scale', '0', '--', 'no-such-command'], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
     assert.equal(failing.status, 1, 'the child exit code is passed on');

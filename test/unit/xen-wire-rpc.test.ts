@@ -1,35 +1,59 @@
 // The simulator's HTTPS wire, spoken to with Node's own https and tls modules over loopback: the
 // JSON-RPC 1.0/2.0, legacy /json and XML-RPC envelopes of xapi-wire.json, the TLS policy (1.2 only,
-// two ECDHE-RSA-GCM suites), the certificate clients pin, and a host that does not answer.
+// two ECDHE-RSA-GCM suites), the certificate clients pin, and a host that does not answer. Behind the
+// wire is the real model (a pool of two), seen through a spy that records what the wire hands it and
+// adds the one thing the model cannot do on purpose: fail with a bug of its own.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as tls from 'node:tls';
+import type { CallMeta, XapiBackend } from '../../providers/xenserver/sim/backend.js';
 import { XapiHttpsServer, WireFaults } from '../../providers/xenserver/sim/server.js';
-import { generateHostCertificate, certificateFingerprint, normalizeFingerprint, type HostCertificate } from '../../providers/xenserver/sim/certs.js';
+import { generateHostCertificate, normalizeFingerprint, type HostCertificate } from '../../providers/xenserver/sim/certs.js';
 import { parseMethodCall, encodeValue } from '../../providers/xenserver/sim/rpc-xml.js';
+import { XapiSim } from '../../providers/xenserver/sim/xapi.js';
 import { TLS_CIPHERS } from '../../providers/xenserver/crypto-policy.js';
-import { FakeBackend, PASSWORD, jsonRpc, rawRequest } from './xen-wire-harness.js';
+import { PASSWORD, jsonRpc, rawRequest } from './xen-wire-harness.js';
 
 const REF = process.env.POOLFORM_REFERENCE_DIR ?? '/work/shared/reference';
 const haveRef = fs.existsSync(`${REF}/xapi-wire.json`);
+const OPAQUE = /^OpaqueRef:[0-9a-f-]{36}$/;
 
 let certs: HostCertificate[];
 let servers: XapiHttpsServer[];
-let backend: FakeBackend;
+let sim: XapiSim;
+const calls: { host: string; method: string; params: unknown[]; meta?: CallMeta }[] = [];
 const wire = new WireFaults();
 let coord: string;
 let member: string;
+let uuids: string[];
+/** A session of the pool and a template, made in-process (what the wire serves is what is tested). */
+let session: string;
+let template: string;
 
 before(async () => {
   certs = await Promise.all(['xs1', 'xs2'].map((n) => generateHostCertificate(n)));
   servers = certs.map((c, i) => new XapiHttpsServer({ cert: c.cert, key: c.key, wire, name: `xs${i + 1}` }));
   const ports = await Promise.all(servers.map((s) => s.start()));
-  backend = new FakeBackend(ports.map((p) => `127.0.0.1:${p}`));
-  servers.forEach((s, i) => s.bind(backend, backend.list[i].uuid));
+  sim = new XapiSim({ hosts: ports.map((p, i) => ({ name: `xs${i + 1}`, address: `127.0.0.1:${p}` })), password: PASSWORD, latencyScale: 0 });
+  sim.populate({}); // xs2 joins xs1's pool
+  const spy: XapiBackend = {
+    hosts: () => sim.hosts(),
+    reachable: (h) => sim.reachable(h),
+    shell: (h, command) => sim.shell(h, command),
+    call: (host, method, params, meta) => {
+      calls.push({ host, method, params, meta });
+      return method === 'crash' ? Promise.reject(new Error('model bug')) : sim.call(host, method, params, meta);
+    },
+  };
+  uuids = sim.hosts().map((h) => h.uuid);
+  servers.forEach((s, i) => s.bind(spy, uuids[i]!));
   coord = servers[0].url;
   member = servers[1].url;
+  session = (await sim.call(uuids[0]!, 'session.login_with_password', ['root', PASSWORD])) as string;
+  template = ((await sim.call(uuids[0]!, 'VM.get_by_name_label', [session, 'Other install media'])) as string[])[0]!;
 });
 
 after(async () => {
@@ -42,10 +66,13 @@ test('JSON-RPC 2.0: success envelope, exact content type, step header reaches th
   const r = await jsonRpc(coord, certs[0].cert, login(), { 'X-Poolform-Step': 'xenserver_pool.main:create' });
   assert.equal(r.status, 200);
   assert.equal(r.headers['content-type'], 'application/json');
-  assert.deepEqual(JSON.parse(r.body), { jsonrpc: '2.0', result: 'OpaqueRef:5e55-0001', id: 'a1' });
-  const last = backend.calls.at(-1)!;
+  const body = JSON.parse(r.body);
+  assert.deepEqual(Object.keys(body).sort(), ['id', 'jsonrpc', 'result']);
+  assert.deepEqual([body.jsonrpc, body.id], ['2.0', 'a1']);
+  assert.match(body.result, OPAQUE);
+  const last = calls.at(-1)!;
   assert.equal(last.method, 'session.login_with_password');
-  assert.equal(last.host, backend.list[0].uuid);
+  assert.equal(last.host, uuids[0]);
   assert.deepEqual(last.params, ['root', PASSWORD, '1.0', 'test']);
   assert.equal(last.meta?.step, 'xenserver_pool.main:create');
 });
@@ -57,21 +84,25 @@ test('JSON-RPC 2.0: an API error is {code: 1, message: CODE, data: params}, HTTP
   const slave = await jsonRpc(member, certs[1].cert, login());
   const body = JSON.parse(slave.body);
   assert.equal(body.error.message, 'HOST_IS_SLAVE');
-  assert.deepEqual(body.error.data, [backend.list[0].address], 'a member names the coordinator address');
+  assert.deepEqual(body.error.data, [sim.host('xs1').address], 'a member names the coordinator address');
 });
 
 test('JSON-RPC 1.0: {result, error: null, id} and {result: null, error: [CODE, ...], id}', async () => {
   const ok = JSON.parse((await jsonRpc(coord, certs[0].cert, login(false))).body);
-  assert.deepEqual(ok, { result: 'OpaqueRef:5e55-0001', error: null, id: 'a1' });
-  const bad = JSON.parse((await jsonRpc(coord, certs[0].cert, { method: 'VM.start', params: ['OpaqueRef:5e55-0001', 'OpaqueRef:vm', false, false], id: 3 })).body);
-  assert.deepEqual(bad, { result: null, error: ['VM_IS_TEMPLATE', 'OpaqueRef:vm', 'start'], id: 3 });
+  assert.deepEqual([Object.keys(ok).sort(), ok.error, ok.id], [['error', 'id', 'result'], null, 'a1']);
+  assert.match(ok.result, OPAQUE);
+  const bad = JSON.parse((await jsonRpc(coord, certs[0].cert, { method: 'VM.start', params: [session, template, false, false], id: 3 })).body);
+  assert.deepEqual(bad, { result: null, error: ['VM_IS_TEMPLATE', template, 'start'], id: 3 });
 });
 
 test('JSON-RPC: void is "", numbers stay numbers, a model bug is INTERNAL_ERROR, malformed is HTTP 500 HTML', async () => {
-  assert.equal(JSON.parse((await jsonRpc(coord, certs[0].cert, { jsonrpc: '2.0', method: 'void', params: [], id: 1 })).body).result, '');
-  const hosts = JSON.parse((await jsonRpc(coord, certs[0].cert, { jsonrpc: '2.0', method: 'host.get_all_records', params: ['OpaqueRef:5e55-0001'], id: 2 })).body).result;
-  assert.equal(hosts['OpaqueRef:host-1'].memory_overhead, 8589934592);
-  assert.equal(hosts['OpaqueRef:host-1'].enabled, true);
+  const pool = ((await sim.call(uuids[0]!, 'pool.get_all', [session])) as string[])[0];
+  const rpc = async (method: string, params: unknown[]) => JSON.parse((await jsonRpc(coord, certs[0].cert, { jsonrpc: '2.0', method, params, id: 1 })).body);
+  assert.deepEqual(await rpc('pool.set_name_description', [session, pool, 'wire']), { jsonrpc: '2.0', result: '', id: 1 });
+  const metrics = Object.values((await rpc('host_metrics.get_all_records', [session])).result) as { memory_total: unknown }[];
+  assert.deepEqual(metrics.map((m) => m.memory_total), [256 * 1024 ** 3, 256 * 1024 ** 3], '64-bit ints as JSON numbers');
+  const hosts = Object.values((await rpc('host.get_all_records', [session])).result) as { enabled: unknown }[];
+  assert.deepEqual(hosts.map((h) => h.enabled), [true, true]);
   const crash = JSON.parse((await jsonRpc(coord, certs[0].cert, { jsonrpc: '2.0', method: 'crash', params: [], id: 3 })).body);
   assert.deepEqual(crash.error, { code: 1, message: 'INTERNAL_ERROR', data: ['model bug'] });
   for (const body of [{ jsonrpc: '2.0', method: 'x', id: 1 }, { jsonrpc: '2.0', method: 'x', params: [] }, 'not json']) {
@@ -85,7 +116,10 @@ test('legacy POST /json answers the XML-RPC style Status/Value envelope in JSON'
   const r = await rawRequest(coord, { path: '/json', body: JSON.stringify({ method: 'session.login_with_password', params: ['root', 'bad'], id: 1 }), ca: certs[0].cert });
   assert.deepEqual(JSON.parse(r.body), { Status: 'Failure', ErrorDescription: ['SESSION_AUTHENTICATION_FAILED', 'root', 'Authentication failure'] });
   const ok = await rawRequest(coord, { path: '/json', body: JSON.stringify({ method: 'session.login_with_password', params: ['root', PASSWORD], id: 1 }), ca: certs[0].cert });
-  assert.deepEqual(JSON.parse(ok.body), { Status: 'Success', Value: 'OpaqueRef:5e55-0001' });
+  const okBody = JSON.parse(ok.body);
+  assert.deepEqual(Object.keys(okBody).sort(), ['Status', 'Value']);
+  assert.equal(okBody.Status, 'Success');
+  assert.match(okBody.Value, OPAQUE);
 });
 
 const xmlCall = (method: string, params: string[]) =>
@@ -96,19 +130,23 @@ test('XML-RPC at / and /RPC2: XAPI encodings (untyped strings and ints, boolean 
     const r = await rawRequest(coord, { path, body: xmlCall('session.login_with_password', ['<value><string>root</string></value>', `<value>${PASSWORD}</value>`]), headers: { 'Content-Type': 'text/xml' }, ca: certs[0].cert });
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'text/xml');
-    assert.equal(r.body, '<?xml version="1.0"?><methodResponse><params><param><value><struct><member><name>Status</name><value>Success</value></member><member><name>Value</name><value>OpaqueRef:5e55-0001</value></member></struct></value></param></params></methodResponse>');
+    assert.match(r.body, /^<\?xml version="1\.0"\?><methodResponse><params><param><value><struct><member><name>Status<\/name><value>Success<\/value><\/member><member><name>Value<\/name><value>OpaqueRef:[0-9a-f-]{36}<\/value><\/member><\/struct><\/value><\/param><\/params><\/methodResponse>$/);
   }
-  const hosts = await rawRequest(coord, { path: '/', body: xmlCall('host.get_all_records', ['<value>OpaqueRef:5e55-0001</value>']), ca: certs[0].cert });
-  assert.match(hosts.body, /<name>memory_overhead<\/name><value>8589934592<\/value>/, '64-bit int as untyped value');
+  const xml = (method: string, ...params: string[]) => rawRequest(coord, { path: '/', body: xmlCall(method, [`<value>${session}</value>`, ...params.map((p) => `<value>${p}</value>`)]), ca: certs[0].cert });
+  const metrics = await xml('host_metrics.get_all_records');
+  assert.match(metrics.body, /<name>memory_total<\/name><value>274877906944<\/value>/, '64-bit int as untyped value');
+  const hosts = await xml('host.get_all_records');
   assert.match(hosts.body, /<name>enabled<\/name><value><boolean>1<\/boolean><\/value>/);
-  assert.match(hosts.body, /<name>other_config<\/name><value><struct><member><name>iscsi_iqn<\/name><value>iqn.x<\/value><\/member><\/struct><\/value>/);
-  assert.match(hosts.body, /<name>PIFs<\/name><value><array><data><\/data><\/array><\/value>/);
+  assert.match(hosts.body, /<name>other_config<\/name><value><struct>(<member><name>[a-z_]+<\/name><value>[^<]*<\/value><\/member>)*<member><name>iscsi_iqn<\/name><value>iqn\.2026-11\.lab\.poolform:xs1<\/value><\/member>/);
+  assert.match(hosts.body, /<name>PIFs<\/name><value><array><data>(<value>OpaqueRef:[0-9a-f-]{36}<\/value>){4}<\/data><\/array><\/value>/);
+  assert.match(hosts.body, /<name>tags<\/name><value><array><data><\/data><\/array><\/value>/);
   assert.doesNotMatch(hosts.body, /<string>|<int>|<i4>/);
-  const progress = await rawRequest(coord, { path: '/', body: xmlCall('task.get_progress', ['<value>OpaqueRef:5e55-0001</value>', '<value>OpaqueRef:t</value>']), ca: certs[0].cert });
-  assert.match(progress.body, /<name>Value<\/name><value><double>0.25<\/double><\/value>/);
-  const fail = await rawRequest(coord, { path: '/RPC2', body: xmlCall('VM.start', ['<value>OpaqueRef:5e55-0001</value>', '<value>OpaqueRef:vm&amp;1</value>']), ca: certs[0].cert });
+  const task = (await sim.call(uuids[0]!, 'task.create', [session, 'progress', ''])) as string;
+  await sim.call(uuids[0]!, 'task.set_progress', [session, task, 0.25]);
+  assert.match((await xml('task.get_progress', task)).body, /<name>Value<\/name><value><double>0.25<\/double><\/value>/);
+  const fail = await rawRequest(coord, { path: '/RPC2', body: xmlCall('VM.start', [`<value>${session}</value>`, '<value>OpaqueRef:vm&amp;1</value>', '<value><boolean>0</boolean></value>', '<value><boolean>0</boolean></value>']), ca: certs[0].cert });
   assert.doesNotMatch(fail.body, /<fault>/);
-  assert.match(fail.body, /<name>Status<\/name><value>Failure<\/value><\/member><member><name>ErrorDescription<\/name><value><array><data><value>VM_IS_TEMPLATE<\/value><value>OpaqueRef:vm&amp;1<\/value><value>start<\/value><\/data><\/array><\/value>/);
+  assert.match(fail.body, /<name>Status<\/name><value>Failure<\/value><\/member><member><name>ErrorDescription<\/name><value><array><data><value>HANDLE_INVALID<\/value><value>VM<\/value><value>OpaqueRef:vm&amp;1<\/value><\/data><\/array><\/value>/);
   const bad = await rawRequest(coord, { path: '/', body: '<methodCall><methodName>x</methodName><params><param><value><wat>1</wat></value></param></params></methodCall>', ca: certs[0].cert });
   assert.equal(bad.status, 500);
 });
@@ -147,7 +185,7 @@ test('the wire matches the reference: endpoints and error envelopes of xapi-wire
     const body = path === '/jsonrpc' || path === '/json' ? JSON.stringify(login()) : xmlCall('session.login_with_password', ['<value>root</value>', `<value>${PASSWORD}</value>`]);
     const r = await rawRequest(coord, { path, body, ca: certs[0].cert });
     assert.equal(r.status, 200, ep);
-    assert.match(r.body, /OpaqueRef:5e55-0001/, ep);
+    assert.match(r.body, /OpaqueRef:[0-9a-f-]{36}/, ep);
   }
   for (const path of ref.endpoints['OPTIONS /, /json, /jsonrpc'] ? ['/', '/json', '/jsonrpc'] : []) {
     const r = await rawRequest(coord, { method: 'OPTIONS', path, ca: certs[0].cert });
@@ -169,7 +207,9 @@ test('TLS: 1.2 with a listed suite, and the certificate is the one whose fingerp
   const r = await jsonRpc(coord, certs[0].cert, login());
   assert.equal(r.protocol, 'TLSv1.2');
   assert.equal(r.peerFingerprint, certs[0].fingerprint);
-  assert.equal(certificateFingerprint(certs[0].cert), certs[0].fingerprint);
+  // the reported fingerprint is SHA-256 of the DER certificate in XenCenter's "AB:CD:..." form
+  const der = createHash('sha256').update(new X509Certificate(certs[0].cert).raw).digest('hex').toUpperCase();
+  assert.equal(certs[0].fingerprint, der.match(/../g)!.join(':'));
   assert.notEqual(normalizeFingerprint(certs[0].fingerprint), normalizeFingerprint(certs[1].fingerprint));
   assert.equal(normalizeFingerprint(`sha256:${certs[0].fingerprint.toLowerCase()}`), certs[0].fingerprint.replace(/:/g, '').toLowerCase());
   for (const cipher of TLS_CIPHERS.split(':')) {
@@ -185,15 +225,15 @@ test('TLS: a TLS 1.3-only client and a client with only unlisted suites are refu
 });
 
 test('a host that is down or dropped by the wire does not answer; it answers again afterwards', async () => {
-  backend.down.add(backend.list[1].uuid);
+  sim.faults.setHostDown('xs2');
   await assert.rejects(jsonRpc(member, certs[1].cert, login()), (e: NodeJS.ErrnoException) => ['ECONNRESET', 'EPIPE'].includes(e.code ?? '') || /socket hang up|disconnected/.test(e.message));
-  backend.down.delete(backend.list[1].uuid);
+  sim.faults.setHostDown('xs2', false);
   assert.equal(JSON.parse((await jsonRpc(member, certs[1].cert, login())).body).error.message, 'HOST_IS_SLAVE');
-  wire.drops.set(backend.list[0].uuid, 1);
+  wire.drops.set(uuids[0]!, 1);
   await assert.rejects(jsonRpc(coord, certs[0].cert, login()), /socket hang up|ECONNRESET/);
-  wire.delayMs.set(backend.list[0].uuid, 5);
-  assert.equal(JSON.parse((await jsonRpc(coord, certs[0].cert, login())).body).result, 'OpaqueRef:5e55-0001');
-  wire.delayMs.delete(backend.list[0].uuid);
+  wire.delayMs.set(uuids[0]!, 5);
+  assert.match(JSON.parse((await jsonRpc(coord, certs[0].cert, login())).body).result, OPAQUE);
+  wire.delayMs.delete(uuids[0]!);
 });
 
 function handshake(port: number, opts: tls.ConnectionOptions): Promise<{ ok: boolean; cipher?: string }> {

@@ -1,29 +1,34 @@
 // The simulated hosts' SSH daemon, spoken to with ssh2's Client over loopback: host-key checks
 // against the key the agent reports, exec answered by the model's shell, the XenServer 8 algorithm
-// policy enforced, and password authentication.
+// policy enforced, password authentication, and host keys kept on disk.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
-import { SshAgent, generateSshHostKeys, knownHostsLines, sshFingerprint, publicKeyEntry, type SshHostKeys } from '../../providers/xenserver/sim/ssh-agent.js';
+import { SshAgent, generateSshHostKeys, knownHostsLines, loadOrCreateSshHostKeys, sshFingerprint, publicKeyEntry, type SshHostKeys } from '../../providers/xenserver/sim/ssh-agent.js';
+import { XapiSim } from '../../providers/xenserver/sim/xapi.js';
 import { SSH_ALGORITHMS_CLIENT, SSH_ALGORITHMS_XS8 } from '../../providers/xenserver/crypto-policy.js';
-import { FakeBackend, PASSWORD } from './xen-wire-harness.js';
+import { PASSWORD } from './xen-wire-harness.js';
 
 const { Client, utils } = ssh2;
 
 let keys: SshHostKeys;
 let agent: SshAgent;
-let backend: FakeBackend;
-let answering = true;
+let sim: XapiSim;
 
 before(async () => {
   keys = generateSshHostKeys('root@xs1');
-  agent = new SshAgent({ hostKeys: keys, checkPassword: (u, p) => u === 'root' && p === PASSWORD, answering: () => answering });
+  sim = new XapiSim({ hosts: [{ name: 'xs1', address: '127.0.0.1:1' }], password: PASSWORD, latencyScale: 0 });
+  const host = () => sim.hostByUuidOrName('xs1');
+  // as the lab wires it: dom0's root password, no answer while the host is down
+  agent = new SshAgent({ hostKeys: keys, checkPassword: (u, p) => u === 'root' && p === host().password, answering: () => !host().down });
   await agent.start();
-  backend = new FakeBackend(['127.0.0.1:1']);
-  agent.bind(backend, backend.list[0].uuid);
+  agent.bind(sim, host().uuid);
 });
 
 after(async () => {
@@ -95,9 +100,9 @@ test('the host key the client sees is the one the agent reports; a strict check 
   assert.equal(r.code, 0);
   assert.equal(sshFingerprint(keys.ed25519), `SHA256:${createHash('sha256').update(expected).digest('base64').replace(/=+$/, '')}`);
   // The ecdsa key is offered too, and known_hosts carries both in OpenSSH's [host]:port form.
-  const ec = await run('whoami', { algorithms: { ...SSH_ALGORITHMS_CLIENT, serverHostKey: ['ecdsa-sha2-nistp256'] } as ConnectConfig['algorithms'] });
+  const ec = await run('hostname', { algorithms: { ...SSH_ALGORITHMS_CLIENT, serverHostKey: ['ecdsa-sha2-nistp256'] } as ConnectConfig['algorithms'] });
   assert.ok(ec.hostKey?.equals(keyBlob(keys.ecdsa)));
-  assert.equal(ec.stdout, 'root@xs1\n');
+  assert.equal(ec.stdout, 'xs1\n');
   const lines = knownHostsLines('127.0.0.1', agent.port, keys);
   assert.deepEqual(lines, [`[127.0.0.1]:${agent.port} ${publicKeyEntry(keys.ed25519)}`, `[127.0.0.1]:${agent.port} ${publicKeyEntry(keys.ecdsa)}`]);
   assert.match(lines[0], / ssh-ed25519 AAAA/);
@@ -115,7 +120,7 @@ test('non-zero exit codes and stderr travel back', async () => {
   assert.equal(r.ok, true);
   assert.equal(r.code, 127);
   assert.match(r.stderr!, /frobnicate: command not found/);
-  assert.equal(backend.calls.length, 0, 'shell commands do not go through the API');
+  assert.deepEqual(sim.stats().calls, {}, 'shell commands do not go through the API');
 });
 
 test('algorithms outside the XenServer 8 policy are refused', async () => {
@@ -141,11 +146,34 @@ test('a wrong password or user is refused', async () => {
 });
 
 test('a host that is down drops SSH connections', async () => {
-  answering = false;
+  sim.faults.setHostDown('xs1');
   try {
     assert.equal((await run('date +%s.%N')).ok, false);
   } finally {
-    answering = true;
+    sim.faults.setHostDown('xs1', false);
   }
   assert.equal((await run('date +%s.%N')).ok, true);
+});
+
+test('kept host keys are reused, and one ssh2 cannot read (its keygen writes 1 in ~256 malformed) is replaced', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poolform-sshkeys-'));
+  try {
+    const first = loadOrCreateSshHostKeys(dir, 'xs1');
+    assert.deepEqual(loadOrCreateSshHostKeys(dir, 'xs1'), first, 'read back as written');
+    // a malformed key as ssh2 1.17 generates them now and then (mscdex/ssh2#1390)
+    let malformed: string | undefined;
+    for (let i = 0; i < 5000 && !malformed; i++) {
+      const k = utils.generateKeyPairSync('ed25519', { comment: 'root@xs1' }).private;
+      if (utils.parseKey(k) instanceof Error) malformed = k;
+    }
+    assert.ok(malformed, 'found a malformed key to plant');
+    fs.writeFileSync(path.join(dir, 'xs1.ssh_host_ed25519_key'), malformed);
+    const mended = loadOrCreateSshHostKeys(dir, 'xs1');
+    assert.notEqual(mended.ed25519, malformed);
+    assert.equal(utils.parseKey(mended.ed25519) instanceof Error, false);
+    assert.equal(mended.ecdsa, first.ecdsa, 'the readable ecdsa key is kept');
+    assert.equal(fs.readFileSync(path.join(dir, 'xs1.ssh_host_ed25519_key'), 'utf8'), mended.ed25519, 'the replacement is kept');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

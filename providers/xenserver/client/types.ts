@@ -29,7 +29,7 @@ export interface CallOptions {
 export interface AsyncCallOptions extends CallOptions {
   /** Learns the task ref as soon as the task exists (the apply journal records it). */
   onTask?(taskRef: string): void;
-  /** Poll interval while waiting (default 100 ms, doubling up to 1 s). */
+  /** Only for a host that refuses event.from: the first pause between task polls (default 100 ms, doubling up to 1 s). */
   pollMs?: number;
 }
 
@@ -41,7 +41,7 @@ export interface XapiClient {
   /** A synchronous call; the session ref is prepended to `params`. */
   call<T = unknown>(method: string, params?: unknown[], opts?: CallOptions): Promise<T>;
   /**
-   * `Async.<method>`: starts the task, polls it to the end, and resolves to its decoded result (the
+   * `Async.<method>`: starts the task, waits for its end, and resolves to its decoded result (the
    * ref or value inside the task's `<value>` XML; '' for void). A failed task rejects with its
    * XapiError; an abort cancels the task (task.cancel) and rejects.
    */

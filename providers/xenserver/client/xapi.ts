@@ -1,7 +1,8 @@
 // The XAPI client: JSON-RPC 2.0 over HTTPS (POST <url>/jsonrpc) to a pool coordinator. Logs in,
 // follows HOST_IS_SLAVE to the coordinator, re-logs in once when a session expires, retries the
-// platform's "not now" codes, runs Async.* tasks to completion (polling task records), and turns
-// every failure into an XapiError or TransportError that names the host and says what to do.
+// platform's "not now" codes, runs Async.* tasks to completion (watching each task through
+// event.from), and turns every failure into an XapiError or TransportError that names the host
+// and says what to do.
 // Hand-written on node:https rather than the npm xen-api package: that package is a dev-only
 // oracle here, and this client must own TLS pinning, the crypto policy and secret scrubbing.
 
@@ -26,8 +27,9 @@ const MAX_REDIRECTS = 2;
 /** Retries of a transient code, with doubling delays from TRANSIENT_DELAY_MS (≈ 3 s in all). */
 const TRANSIENT_RETRIES = 4;
 const TRANSIENT_DELAY_MS = 200;
-/** How long one event.from waits for a task change before the task is looked at again (seconds). */
+/** How long one event.from waits for a change of the task before it is asked again (seconds). */
 const EVENT_WAIT_S = 5;
+/** The longest pause between task.get_record polls (only for a host that refuses event.from). */
 const POLL_MAX_MS = 1_000;
 
 /** Logs in to the endpoint (following HOST_IS_SLAVE when `followSlave`) and returns the client. */
@@ -93,63 +95,67 @@ class Client implements XapiClient {
   }
 
   async callAsync(method: string, params: unknown[] = [], opts: AsyncCallOptions = {}): Promise<string> {
-    let transient = 0;
-    for (;;) {
-      try {
-        return await this.runTask(method, params, opts);
-      } catch (e) {
-        // A task that failed with a "not now" code did nothing: start it again, like a sync call.
-        if (e instanceof TaskFailure && isTransient(e.error.code) && transient < TRANSIENT_RETRIES) {
-          await sleep(TRANSIENT_DELAY_MS * 2 ** transient++, opts.signal);
-          continue;
-        }
-        throw e instanceof TaskFailure ? e.error : e;
-      }
+    for (let transient = 0; ; transient++) {
+      const out = await this.runTask(method, params, opts);
+      if (out.ok) return out.value as string;
+      // A task that failed with a "not now" code did nothing: start it again, like a sync call.
+      if (!isTransient(out.code) || transient >= TRANSIENT_RETRIES) throw makeXapiError(this.ctx, out, this.wire.url, method, secretsOf(method, params));
+      await sleep(TRANSIENT_DELAY_MS * 2 ** transient, opts.signal);
     }
   }
 
-  private async runTask(method: string, params: unknown[], opts: AsyncCallOptions): Promise<string> {
+  /** Starts `Async.<method>` and waits for the task's end: its decoded result, or its error code. */
+  private async runTask(method: string, params: unknown[], opts: AsyncCallOptions): Promise<Outcome> {
     const base = { signal: opts.signal, step: opts.step };
     const task = await this.call<string>(`Async.${method}`, params, base);
     opts.onTask?.(task);
-    let delay = Math.max(1, opts.pollMs ?? 100);
-    const ceiling = Math.max(POLL_MAX_MS, delay);
-    // Between looks at the task, wait on event.from for a change to any task (XAPI wakes the call
-    // when one happens), so a finished task is seen at once instead of at the next poll. A host
-    // that refuses the event call is polled with backoff instead.
-    let token: string | undefined;
-    let events = true;
     try {
-      for (;;) {
-        const rec = await this.call<TaskRecord>('task.get_record', [task], base);
-        if (rec.status === 'success') {
-          this.forget(task, opts.step);
-          return decodeTaskResult(typeof rec.result === 'string' ? rec.result : '');
-        }
-        if (rec.status === 'failure' || rec.status === 'cancelled') {
-          this.forget(task, opts.step);
-          const info = Array.isArray(rec.error_info) && rec.error_info.length ? rec.error_info.map(String) : ['TASK_CANCELLED', task];
-          throw new TaskFailure(makeXapiError(this.ctx, { code: info[0], params: info.slice(1) }, this.wire.url, method, secretsOf(method, params)));
-        }
-        if (events) {
-          try {
-            const r = await this.call<{ token: string }>('event.from', [['task'], token ?? '', token === undefined ? 0 : EVENT_WAIT_S], base);
-            token = r.token;
-            continue;
-          } catch (e) {
-            if (opts.signal?.aborted || !(e instanceof XapiError)) throw e;
-            events = false;
-          }
-        }
-        await sleep(delay, opts.signal);
-        delay = Math.min(delay * 2, ceiling);
-      }
+      const rec = await this.waitTask(task, base, opts.pollMs);
+      this.forget(task, opts.step);
+      if (rec.status === 'success') return { ok: true, value: decodeTaskResult(typeof rec.result === 'string' ? rec.result : '') };
+      const info = Array.isArray(rec.error_info) && rec.error_info.length ? rec.error_info.map(String) : ['TASK_CANCELLED', task];
+      return { ok: false, code: info[0], params: info.slice(1) };
     } catch (e) {
       if (opts.signal?.aborted) {
         // Ask the host to stop the work; the task ref was handed to onTask for the journal.
         await this.call('task.cancel', [task], { step: opts.step }).catch(() => undefined);
       }
       throw e;
+    }
+  }
+
+  /**
+   * The task's record once it has ended. Watched through event.from on that one task
+   * ("task/<ref>"): the first call returns its record, each later one waits (up to EVENT_WAIT_S)
+   * for its next change and returns it. A host that refuses the event call is polled instead
+   * (task.get_record, with doubling pauses from `pollMs`).
+   */
+  private async waitTask(task: string, base: CallOptions, pollMs = 100): Promise<TaskRecord> {
+    let token = '';
+    let delay = Math.max(1, pollMs);
+    let events = true;
+    for (;;) {
+      let rec: TaskRecord | undefined;
+      if (events) {
+        try {
+          const r = await this.call<{ token: string; events: { ref: string; operation: string; snapshot?: TaskRecord }[] }>('event.from', [[`task/${task}`], token, token ? EVENT_WAIT_S : 0], base);
+          const first = token === '';
+          token = r.token;
+          const ev = r.events.filter((e) => e.ref === task).pop();
+          if (ev?.snapshot && ev.operation !== 'del') rec = ev.snapshot;
+          else if (!first && !ev) continue; // the wait ended without a change
+          // otherwise the task was not reported, or was deleted: ask for it (HANDLE_INVALID when gone)
+        } catch (e) {
+          if (base.signal?.aborted || !(e instanceof XapiError)) throw e;
+          events = false;
+        }
+      }
+      rec ??= await this.call<TaskRecord>('task.get_record', [task], base);
+      if (rec.status === 'success' || rec.status === 'failure' || rec.status === 'cancelled') return rec;
+      if (!events) {
+        await sleep(delay, base.signal);
+        delay = Math.min(delay * 2, Math.max(POLL_MAX_MS, pollMs));
+      }
     }
   }
 
@@ -195,12 +201,6 @@ interface TaskRecord {
   status?: string;
   result?: unknown;
   error_info?: unknown[];
-}
-
-class TaskFailure extends Error {
-  constructor(readonly error: XapiError) {
-    super(error.message);
-  }
 }
 
 /** Logs in at `url`, following HOST_IS_SLAVE redirects when the context allows. */
@@ -468,7 +468,7 @@ function snippet(text: string): string {
 }
 
 /** Parses the endpoint URL; only https is accepted (XAPI credentials never travel in clear). */
-export function parseXapiUrl(text: string): URL {
+function parseXapiUrl(text: string): URL {
   let u: URL;
   try {
     u = new URL(text);

@@ -5,14 +5,13 @@
 // (preflight/pool.ts) and again right before pool.join (resources/pool-member.ts), since a plan
 // can be applied long after it was made.
 
-import { sshExec } from '../client/ssh.js';
 import { TransportError, XapiError, type XapiClient } from '../client/types.js';
 import { bool, coordinator, int, isBondMaster, managementPif, str, strMap, vlanTag } from '../facts.js';
 import type { XenSession } from '../session.js';
 import { readSnapshot, type Snapshot } from '../snapshot.js';
 
 /** Clocks further apart than this fail the join check ("synchronised", as NTP keeps hosts: well within it). */
-export const MAX_CLOCK_OFFSET_MS = 2_000;
+const MAX_CLOCK_OFFSET_MS = 2_000;
 
 export interface JoinTarget {
   /** https URL of the joining host's XAPI. */
@@ -64,6 +63,11 @@ function sameAddress(a: string, b: string): boolean {
   }
 }
 
+/** Logs in to the joining host itself with its own credentials and certificate pin. */
+export function openJoiner(s: XenSession, t: JoinTarget, signal?: AbortSignal): Promise<XapiClient> {
+  return s.openHost({ url: t.url, username: t.username, password: t.password, ...(t.fingerprint ? { fingerprints: [t.fingerprint] } : {}) }, signal);
+}
+
 function describeLoginFailure(e: unknown): string {
   if (e instanceof XapiError || e instanceof TransportError) return e.message;
   return (e as Error).message ?? String(e);
@@ -74,11 +78,8 @@ function describeLoginFailure(e: unknown): string {
  * joining host's own root account (dom0's SSH shares it with XAPI), else the provider's SSH login.
  */
 async function clockOffset(s: XenSession, host: string, port: number | undefined, login: { username: string; password: string } | undefined, signal?: AbortSignal): Promise<{ offsetMs: number; uncertaintyMs: number }> {
-  const command = 'date +%s.%N';
   const t0 = Date.now();
-  const out = login
-    ? await sshExec({ ...s.config.ssh, host, port: port ?? s.config.ssh.port, username: login.username, password: login.password }, command, { signal })
-    : await s.ssh(host, port, command, signal);
+  const out = await s.ssh(host, port, 'date +%s.%N', signal, login);
   const t1 = Date.now();
   if (out.code !== 0) throw new Error(`\`date +%s.%N\` exited with ${out.code}${out.stderr ? `: ${out.stderr.trim()}` : ''}`);
   const remote = Number(out.stdout.trim()) * 1000;
@@ -101,7 +102,7 @@ export async function checkJoin(s: XenSession, snap: Snapshot, t: JoinTarget, si
 
   let client: XapiClient;
   try {
-    client = await s.openHost({ url: t.url, username: t.username, password: t.password, ...(t.fingerprint ? { fingerprints: [t.fingerprint] } : {}) }, signal);
+    client = await openJoiner(s, t, signal);
   } catch (e) {
     if (e instanceof XapiError && e.code === 'HOST_IS_SLAVE') {
       const master = e.params[0] ?? '';

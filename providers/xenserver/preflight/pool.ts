@@ -89,8 +89,9 @@ function haDiagnostics(changes: PlannedChange[], snap: Snapshot, hostsAfter: num
       out.push(err(c.address, `HA: heartbeat SR "${str(sr.name_label)}" (${u}) is not shared`, 'HA needs a heartbeat SR every host reaches: use a shared NFS or iSCSI SR'));
       continue;
     }
+    const srRef = snap.refOf(u);
     for (const [ref, h] of snap.all('host')) {
-      const pbd = snap.find('PBD', (p) => p.SR === snap.refOf(u) && p.host === ref);
+      const pbd = snap.find('PBD', (p) => p.SR === srRef && p.host === ref);
       if (!pbd || !bool(pbd[1].currently_attached)) {
         out.push(err(c.address, `HA: heartbeat SR "${str(sr.name_label)}" is not attached on host ${str(h.name_label) || h.uuid}`, 'plug the SR\'s PBD on that host (xe pbd-plug) or repair the SR'));
       }

@@ -3,7 +3,8 @@
 // that network's uuid. Hosts lacking it (observed as pool_wide = false) get it on the next update.
 // Properties: XAPI fills in defaults the user never wrote, so each Bond remembers in its
 // other_config which keys poolform set, and observation reports just those (or, for a bond
-// poolform did not create, every key whose value is not the mode's default).
+// poolform did not create, every key whose value is not the mode's default). Updates compare with
+// each Bond as it is, not with state, so a change made behind poolform's back is corrected too.
 
 import type { Diagnostic } from '../../../engine/diagnostics.js';
 import { nearestName } from '../../../engine/diagnostics.js';
@@ -11,9 +12,10 @@ import type { Observed, PlannedChange, ProviderContext } from '../../../engine/p
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
-import { bool, byHostUuid, callOpts, coordinatorRef, deviceOrder, hostName, hostsInOrder, inContext, isBondSlave, isRef, isUnknownValue, networkLabel, perHostOn, physicalPif, refList, str, strMap, type Entry } from '../facts.js';
+import { bool, callOpts, coordinatorRef, deviceOrder, hostName, hostsInOrder, inContext, isBondSlave, isRef, isUnknownValue, networkLabel, perHostOn, physicalPif, refList, str, strMap, type Entry, type PerHost } from '../facts.js';
+import { destroyEach, observeEach, rereadAfterWrite } from './common-steps.js';
 
-export const BOND_MODES = ['balance-slb', 'active-backup', 'lacp'] as const;
+const BOND_MODES = ['balance-slb', 'active-backup', 'lacp'] as const;
 const MARK = 'poolform_properties';
 
 interface Rule {
@@ -38,9 +40,9 @@ function rulesOf(mode: string): Record<string, Rule> {
 }
 const LACP_ONLY = ['lacp-time', 'lacp-aggregation-key', 'lacp-fallback-ab'];
 
-/** Every host's Bond whose master PIF is on the network, as [hostRef, bondRef, bond]. */
-function bondsOn(snap: Snapshot, networkRef: string): [string, string, XapiRecord][] {
-  return perHostOn(snap, 'Bond', 'master', networkRef);
+/** Every host's Bond whose master PIF is on the network with this uuid (the resource id). */
+function bondsOn(snap: Snapshot, networkUuid: string): PerHost | undefined {
+  return perHostOn(snap, 'Bond', 'master', networkUuid);
 }
 
 function membersOf(snap: Snapshot, bond: XapiRecord): string[] {
@@ -64,13 +66,11 @@ function propertiesOf(bond: XapiRecord): Record<string, string> {
 }
 
 function observeOne(snap: Snapshot, id: string): Observed | undefined {
-  const netRef = snap.refOf(id);
-  if (!netRef || !snap.get('network', netRef)) return undefined;
-  const bonds = bondsOn(snap, netRef);
-  if (!bonds.length) return undefined;
+  const on = bondsOn(snap, id);
+  if (!on?.items.length) return undefined;
+  const bonds = on.items;
   const master = coordinatorRef(snap);
   const main = bonds.find(([h, , b]) => h === master && MARK in strMap(b.other_config)) ?? bonds.find(([, , b]) => MARK in strMap(b.other_config)) ?? bonds.find(([h]) => h === master) ?? bonds[0];
-  const { byHost, poolWide } = byHostUuid(snap, bonds);
   return {
     id,
     attrs: {
@@ -79,37 +79,36 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
       members: membersOf(snap, main[2]),
       mode: str(main[2].mode),
       properties: propertiesOf(main[2]),
-      pool_wide: poolWide,
-      bond_uuids: byHost,
+      pool_wide: on.missing.length === 0,
+      bond_uuids: on.byHost,
     },
   };
 }
 
-async function read(s: XenSession, id: string, signal: AbortSignal): Promise<Observed> {
-  const o = observeOne(await s.snapshot(true, signal), id);
-  if (!o) throw new Error(`xenserver_bond ${id}: no bond on that network after the change`);
-  return o;
+function read(s: XenSession, id: string, signal: AbortSignal): Promise<Observed> {
+  return rereadAfterWrite(s, 'network', 'xenserver_bond', id, observeOne, signal);
 }
 
-async function mark(s: XenSession, bondRef: string, keys: string[], ctx: ProviderContext): Promise<void> {
+/** Records in the Bond which property keys poolform set (`other`: its other_config now). */
+async function mark(s: XenSession, bondRef: string, other: Record<string, string>, keys: string[], ctx: ProviderContext): Promise<void> {
+  const value = [...keys].sort().join(',');
+  if (other[MARK] === value) return;
   const o = callOpts(ctx);
-  await s.xapi.call('Bond.remove_from_other_config', [bondRef, MARK], o).catch(() => undefined);
-  await s.xapi.call('Bond.add_to_other_config', [bondRef, MARK, [...keys].sort().join(',')], o);
+  if (MARK in other) await s.xapi.call('Bond.remove_from_other_config', [bondRef, MARK], o);
+  await s.xapi.call('Bond.add_to_other_config', [bondRef, MARK, value], o);
 }
 
 /**
- * Creates the bond on every host that lacks it (one host at a time). If a host fails, the bonds
- * this call made are destroyed again, so nothing is left half-made.
+ * Creates the bond on every host that lacks it in `snap` (one host at a time). If a host fails,
+ * the bonds this call made are destroyed again, so nothing is left half-made.
  */
-async function createMissing(s: XenSession, id: string, members: string[], mode: string, props: Record<string, string>, ctx: ProviderContext): Promise<string | undefined> {
-  const snap = await s.snapshot(true, ctx.signal);
-  const netRef = snap.refOf(id);
-  if (!netRef || !snap.get('network', netRef)) throw new Error(`xenserver_bond: network ${id} does not exist`);
-  const have = new Set(bondsOn(snap, netRef).map(([h]) => h));
+async function createMissing(s: XenSession, snap: Snapshot, id: string, members: string[], mode: string, props: Record<string, string>, ctx: ProviderContext): Promise<string | undefined> {
+  const on = bondsOn(snap, id);
+  if (!on) throw new Error(`xenserver_bond: network ${id} does not exist`);
+  const netRef = on.netRef;
   const made: [string, string][] = [];
   let task: string | undefined;
-  for (const [hostRef] of hostsInOrder(snap)) {
-    if (have.has(hostRef)) continue;
+  for (const [hostRef] of on.missing) {
     const host = hostName(snap, hostRef);
     const what = `xenserver_bond on network ${networkLabel(snap, netRef)}, host ${host}`;
     try {
@@ -121,7 +120,7 @@ async function createMissing(s: XenSession, id: string, members: string[], mode:
       ctx.log(`creating bond ${members.join('+')} (${mode}) on ${host}`);
       const ref = await s.xapi.callAsync('Bond.create', [netRef, pifs.map(([r]) => r), '', mode, props], callOpts(ctx, (t) => (task = t)));
       made.push([host, ref]);
-      await mark(s, ref, Object.keys(props), ctx);
+      await mark(s, ref, {}, Object.keys(props), ctx);
     } catch (e) {
       for (const [h, ref] of made.reverse()) {
         await s.xapi.callAsync('Bond.destroy', [ref], callOpts(ctx)).catch((e2: Error) => ctx.log(`could not undo the bond on ${h}: ${e2.message}`));
@@ -133,29 +132,29 @@ async function createMissing(s: XenSession, id: string, members: string[], mode:
 }
 
 export const bond: ResourceType = {
-  observe(snap, ids) {
-    return ids.map((id) => observeOne(snap, id)).filter((o): o is Observed => !!o);
-  },
+  observe: observeEach(observeOne),
 
   async create(s, attrs, ctx) {
     const id = str(attrs.network);
-    const task = await createMissing(s, id, (attrs.members as string[]) ?? [], str(attrs.mode) || 'balance-slb', strMap(attrs.properties), ctx);
+    const snap = await s.snapshot(true, ctx.signal);
+    const task = await createMissing(s, snap, id, (attrs.members as string[]) ?? [], str(attrs.mode) || 'balance-slb', strMap(attrs.properties), ctx);
     return { ...(await read(s, id, ctx.signal)), task };
   },
 
-  async update(s, id, before, after, ctx) {
-    const snap = await s.snapshot(false, ctx.signal);
-    const netRef = snap.refOf(id);
-    if (!netRef) throw new Error(`xenserver_bond ${id}: its network no longer exists`);
+  async update(s, id, _before, after, ctx) {
+    const snap = await s.snapshot(true, ctx.signal);
+    const on = bondsOn(snap, id);
+    if (!on) throw new Error(`xenserver_bond ${id}: its network no longer exists`);
     const mode = str(after.mode) || 'balance-slb';
     const want = strMap(after.properties);
-    const had = strMap(before.properties);
     const rules = rulesOf(mode);
     const o = callOpts(ctx);
     let task: string | undefined;
-    for (const [hostRef, ref, b] of bondsOn(snap, netRef)) {
-      const what = `xenserver_bond on network ${networkLabel(snap, netRef)}, host ${hostName(snap, hostRef)}`;
+    for (const [hostRef, ref, b] of on.items) {
+      const what = `xenserver_bond on network ${networkLabel(snap, on.netRef)}, host ${hostName(snap, hostRef)}`;
       try {
+        // What this Bond reports now (as observation would), before the mode change resets it.
+        const had = propertiesOf(b);
         const modeChanged = str(b.mode) !== mode;
         if (modeChanged) await s.xapi.callAsync('Bond.set_mode', [ref, mode], callOpts(ctx, (t) => (task = t)));
         // A mode change makes XAPI redo the properties, so every written key is set again after it.
@@ -166,30 +165,21 @@ export const bond: ResourceType = {
           const d = rules[k]?.default;
           if (!(k in want) && d !== undefined && props[k] !== d) await s.xapi.callAsync('Bond.set_property', [ref, k, d], o);
         }
-        await mark(s, ref, Object.keys(want), ctx);
+        await mark(s, ref, strMap(b.other_config), Object.keys(want), ctx);
       } catch (e) {
         throw inContext(what, e);
       }
     }
-    const t2 = await createMissing(s, id, (after.members as string[]) ?? [], mode, want, ctx);
+    // Which hosts have a Bond is not changed by the loop above: the same snapshot serves.
+    const t2 = await createMissing(s, snap, id, (after.members as string[]) ?? [], mode, want, ctx);
     return { ...(await read(s, id, ctx.signal)), task: t2 ?? task };
   },
 
   async delete(s, id, _attrs, ctx) {
     const snap = await s.snapshot(true, ctx.signal);
-    const netRef = snap.refOf(id);
-    if (!netRef) return {};
-    const order = new Map(hostsInOrder(snap).map(([h], i) => [h, i]));
-    const bonds = bondsOn(snap, netRef).sort(([a], [b]) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-    let task: string | undefined;
-    for (const [hostRef, ref] of bonds) {
-      try {
-        await s.xapi.callAsync('Bond.destroy', [ref], callOpts(ctx, (t) => (task = t)));
-      } catch (e) {
-        throw inContext(`xenserver_bond on network ${networkLabel(snap, netRef)}, host ${hostName(snap, hostRef)}: Bond.destroy`, e);
-      }
-    }
-    return { task };
+    const on = bondsOn(snap, id);
+    if (!on) return {};
+    return destroyEach(s, on.items, 'Bond', ([hostRef]) => `xenserver_bond on network ${networkLabel(snap, on.netRef)}, host ${hostName(snap, hostRef)}`, ctx);
   },
 
   async preflight(changes: PlannedChange[], snap: Snapshot) {

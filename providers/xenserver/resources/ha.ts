@@ -12,7 +12,7 @@ import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
 
 /** UUIDs of the SRs holding the pool's HA state files (pool.ha_statefiles names VDIs, by ref or uuid). */
-export function heartbeatSrs(snap: Snapshot, pool: XapiRecord): string[] {
+function heartbeatSrs(snap: Snapshot, pool: XapiRecord): string[] {
   const out: string[] = [];
   for (const f of Array.isArray(pool.ha_statefiles) ? pool.ha_statefiles : []) {
     const vdi = isRef(f) ? (snap.get('VDI', f) ?? snap.byUuid('VDI', f)) : undefined;
@@ -30,7 +30,7 @@ function wantedSrs(attrs: Attrs): string[] {
  * The configured heartbeat SR list, kept in pool.other_config: XAPI puts its one state file on
  * one of the SRs it was offered, so the pool alone cannot say which list was asked for.
  */
-export const SRS_KEY = 'poolform_heartbeat_srs';
+const SRS_KEY = 'poolform_heartbeat_srs';
 
 function recordedSrs(pool: XapiRecord): string[] {
   const v = strMap(pool.other_config)[SRS_KEY];

@@ -73,8 +73,7 @@ async function apply(s: XenSession, hostRef: string, host: XapiRecord, attrs: At
   }
 }
 
-async function converge(s: XenSession, hostRef: string, attrs: Attrs, ctx: ProviderContext): Promise<OperationResult> {
-  const snap = await s.snapshot(true, ctx.signal);
+async function converge(s: XenSession, snap: Snapshot, hostRef: string, attrs: Attrs, ctx: ProviderContext): Promise<OperationResult> {
   const host = hostAt(snap, hostRef);
   await apply(s, hostRef, host, attrs, ctx, snap);
   const o = observeHost(await s.snapshot(true, ctx.signal), host.uuid)!;

@@ -42,8 +42,7 @@ function observeHost(snap: Snapshot, uuid: string): Observed | undefined {
   return { id: uuid, attrs };
 }
 
-async function converge(s: XenSession, hostRef: string, want: Attrs, ctx: ProviderContext): Promise<OperationResult> {
-  const snap = await s.snapshot(true, ctx.signal);
+async function converge(s: XenSession, snap: Snapshot, hostRef: string, want: Attrs, ctx: ProviderContext): Promise<OperationResult> {
   const h = hostAt(snap, hostRef);
   const label = `host ${str(h.name_label) || h.uuid}`;
   const o = callOpts(ctx);

@@ -12,7 +12,8 @@ import type { XenSession } from '../session.js';
 import type { Snapshot } from '../snapshot.js';
 import type { ResourceType } from './types.js';
 import { moveManagement, type IpConfig } from '../management.js';
-import { coordinatorRef, deviceOrder, hostsInOrder, isBondSlave, isUnknownValue, managementPif, networkLabel, pifOnNetwork, str } from '../facts.js';
+import { coordinatorRef, deviceOrder, hostsInOrder, isBondSlave, isUnknownValue, joinsHosts, managementPif, networkLabel, pifOnNetwork, str } from '../facts.js';
+import { observeEach } from './common-steps.js';
 
 function observeOne(snap: Snapshot, id: string): Observed | undefined {
   const [, pool] = snap.pool();
@@ -63,9 +64,7 @@ async function moveAll(s: XenSession, attrs: Attrs, ctx: ProviderContext): Promi
 }
 
 export const managementInterface = {
-  observe(snap, ids) {
-    return ids.map((id) => observeOne(snap, id)).filter((o): o is Observed => !!o);
-  },
+  observe: observeEach(observeOne),
 
   async create(s, attrs, ctx) {
     return moveAll(s, attrs, ctx);
@@ -79,21 +78,18 @@ export const managementInterface = {
     return {};
   },
 
-  // `all`: every change of the plan, when the provider passes them (a bond or VLAN planned beside
-  // this one counts); otherwise only this type's changes are known.
   async preflight(changes: PlannedChange[], snap: Snapshot, _s?: XenSession, _ctx?: ProviderContext, all: PlannedChange[] = changes) {
     const out: Diagnostic[] = [];
+    const hosts = hostsInOrder(snap);
+    const names = hosts.map(([, h]) => str(h.name_label)).sort(deviceOrder);
+    // Hosts joining in this plan have no name yet; a name may then belong to one of them.
+    const namesKnown = !joinsHosts(all);
     for (const c of changes) {
       if (c.type !== 'xenserver_management_interface' || !c.after || (c.action !== 'create' && c.action !== 'update' && c.action !== 'replace')) continue;
       const err = (summary: string, detail: string, suggestion?: string) => out.push({ severity: 'error', address: c.address, summary, detail, suggestion });
-      const hosts = hostsInOrder(snap);
-      const names = hosts.map(([, h]) => str(h.name_label)).sort(deviceOrder);
-      // Hosts joining in this plan have no name yet; a name may then belong to one of them.
-      const joining = all.some((x) => x.type === 'xenserver_pool_member' && (x.action === 'create' || x.action === 'replace'));
       for (const key of ['ips', 'ssh_ports'] as const) {
         const m = c.after[key];
-        if (joining) continue;
-        if (!m || typeof m !== 'object' || isUnknownValue(m)) continue;
+        if (!namesKnown || !m || typeof m !== 'object' || isUnknownValue(m)) continue;
         for (const k of Object.keys(m)) {
           if (!hosts.some(([, h]) => h.name_label === k || h.uuid === k)) err(`${key} names host "${k}", which is not in the pool`, `Hosts: ${names.join(', ')}.`, nearestName(k, names));
         }

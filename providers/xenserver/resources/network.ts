@@ -7,7 +7,7 @@ import type { XenSession } from '../session.js';
 import type { ResourceType } from './types.js';
 import type { Snapshot } from '../snapshot.js';
 import { callOpts, codeOf, hostName, inContext, int, isBondMaster, isRef, str } from '../facts.js';
-import { rereadAfterWrite, setNames } from './common-steps.js';
+import { observeEach, rereadAfterWrite, setNames } from './common-steps.js';
 
 function observeOne(snap: Snapshot, id: string): Observed | undefined {
   const n = snap.byUuid('network', id);
@@ -31,9 +31,7 @@ function usersOf(snap: Snapshot, networkRef: string): string[] {
 }
 
 export const network: ResourceType = {
-  observe(snap, ids) {
-    return ids.map((id) => observeOne(snap, id)).filter((o): o is Observed => !!o);
-  },
+  observe: observeEach(observeOne),
 
   async create(s, attrs, ctx) {
     const what = `xenserver_network "${str(attrs.name_label)}"`;
@@ -56,12 +54,9 @@ export const network: ResourceType = {
     if (!ref) throw new Error(`xenserver_network ${id} no longer exists`);
     const what = `xenserver_network "${str(after.name_label)}" (${id})`;
     const o = callOpts(ctx);
-    // Compared with the network as it is now, not with `before` (the engine hands over the state
-    // as last recorded, so a value changed behind poolform's back would look unchanged).
-    const now = observeOne(snap, id)?.attrs ?? before;
     try {
-      await setNames(s, 'network', ref, now, after, o);
-      if (int(now.mtu) !== int(after.mtu, 1500)) await s.xapi.call('network.set_MTU', [ref, int(after.mtu, 1500)], o);
+      await setNames(s, 'network', ref, before, after, o);
+      if (int(before.mtu) !== int(after.mtu, 1500)) await s.xapi.call('network.set_MTU', [ref, int(after.mtu, 1500)], o);
     } catch (e) {
       throw inContext(what, e);
     }
@@ -96,8 +91,3 @@ export const network: ResourceType = {
     return 'none';
   },
 };
-
-/** Other resources read a network's MTU for their interfaces. */
-export function networkMtu(snap: Snapshot, networkRef: string): number {
-  return int(snap.get('network', networkRef)?.MTU, 1500);
-}

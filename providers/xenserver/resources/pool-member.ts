@@ -5,18 +5,20 @@
 // placement. Delete ejects the host (evacuate first); ejecting wipes it, so it is refused unless
 // allow_eject was true in state.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Attrs, Observed, OperationResult, ProviderContext } from '../../../engine/provider.js';
 import type { XapiClient } from '../client/types.js';
 import { MAINTENANCE_LIMIT } from '../maintenance.js';
 import { moveManagement } from '../management.js';
-import { checkJoin, type JoinTarget } from '../preflight/join.js';
-import { bool, coordinator, isLive, managementPif, callOpts, str } from '../facts.js';
+import { checkJoin, openJoiner, type JoinTarget } from '../preflight/join.js';
+import { bool, coordinator, hostByUuid, isLive, managementPif, callOpts, str } from '../facts.js';
 import type { XenSession } from '../session.js';
 import type { Snapshot } from '../snapshot.js';
 import type { ResourceType } from './types.js';
+import { observeEach } from './common-steps.js';
 
 /** How long a joined host may take to appear enabled and live on the coordinator. */
-export const JOIN_TIMEOUT_MS = 10 * 60_000;
+const JOIN_TIMEOUT_MS = 10 * 60_000;
 const POLL_MS = 100;
 
 /** The join target a member's attributes describe (the provider block fills what they leave out). */
@@ -48,14 +50,6 @@ function observeMember(snap: Snapshot, uuid: string): Observed | undefined {
   return h ? { id: uuid, attrs: { id: uuid, host_uuid: uuid, name_label: str(h.name_label) } } : undefined;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason ?? new Error('aborted'))), { once: true });
-  });
-}
-
 /** Polls the coordinator until it lists the host enabled and live. */
 async function waitJoined(s: XenSession, uuid: string, label: string, ctx: ProviderContext): Promise<Snapshot> {
   const deadline = Date.now() + JOIN_TIMEOUT_MS;
@@ -66,16 +60,17 @@ async function waitJoined(s: XenSession, uuid: string, label: string, ctx: Provi
     if (Date.now() > deadline) {
       throw new Error(`${label}: joined, but the coordinator has not listed it ${h ? 'enabled and live' : 'at all'} after ${JOIN_TIMEOUT_MS / 60_000} minutes; check the host's console and network`);
     }
-    await sleep(POLL_MS, ctx.signal);
+    await sleep(POLL_MS, undefined, { signal: ctx.signal });
   }
 }
 
 /**
  * The management placement a join does not carry: when every other host has its management
  * interface on one network and the new host's is elsewhere, move it there (keeping its address).
+ * Returns whether it moved.
  */
-async function placeManagement(s: XenSession, snap: Snapshot, uuid: string, sshPort: number | undefined, ctx: ProviderContext): Promise<void> {
-  const [hostRef] = snap.find('host', (h) => h.uuid === uuid)!;
+async function placeManagement(s: XenSession, snap: Snapshot, uuid: string, sshPort: number | undefined, ctx: ProviderContext): Promise<boolean> {
+  const [hostRef] = hostByUuid(snap, uuid);
   const own = managementPif(snap, hostRef);
   const nets = new Set<string>();
   for (const [ref] of snap.all('host')) {
@@ -83,9 +78,9 @@ async function placeManagement(s: XenSession, snap: Snapshot, uuid: string, sshP
     const m = managementPif(snap, ref);
     if (m) nets.add(str(m[1].network));
   }
-  if (nets.size !== 1 || !own) return;
+  if (nets.size !== 1 || !own) return false;
   const [target] = [...nets];
-  if (str(own[1].network) === target) return;
+  if (str(own[1].network) === target) return false;
   const pif = own[1];
   ctx.log(`moving the management interface of ${uuid} onto the pool's management network`);
   await moveManagement(s, hostRef, target, ctx, {
@@ -97,11 +92,16 @@ async function placeManagement(s: XenSession, snap: Snapshot, uuid: string, sshP
       ...(str(pif.DNS) ? { dns: str(pif.DNS) } : {}),
     },
   });
+  return true;
 }
 
 async function create(s: XenSession, attrs: Attrs, ctx: ProviderContext): Promise<OperationResult> {
   const t = joinTarget(attrs);
   const snap = await s.snapshot(true, ctx.signal);
+  // The preflight of the same plan ran these checks, but they are run again here: a saved plan
+  // may be applied long after it was made (a VM started, a clock drifted, HA enabled since), and
+  // without the member's password in the plan the preflight could only try the provider's
+  // credentials.
   const check = await checkJoin(s, snap, t, ctx.signal);
   const errors = check.problems.filter((p) => p.severity === 'error');
   if (errors.length || !check.host) {
@@ -114,7 +114,7 @@ async function create(s: XenSession, attrs: Attrs, ctx: ProviderContext): Promis
   let joiner: XapiClient | undefined;
   let task: string | undefined;
   try {
-    joiner = await s.openHost({ url: t.url, username: t.username, password: t.password, ...(t.fingerprint ? { fingerprints: [t.fingerprint] } : {}) }, ctx.signal);
+    joiner = await openJoiner(s, t, ctx.signal);
     ctx.log(`${label}: ${method} to ${str(coord.address)}`);
     await joiner.callAsync(method, [str(coord.address), s.config.xapi.username, s.config.xapi.password], { ...callOpts(ctx), onTask: (ref) => ((task = ref), ctx.task?.(ref)) });
   } catch (e) {
@@ -124,21 +124,20 @@ async function create(s: XenSession, attrs: Attrs, ctx: ProviderContext): Promis
     await joiner?.logout().catch(() => undefined);
   }
   const joined = await waitJoined(s, uuid, label, ctx);
+  let moved: boolean;
   try {
-    await placeManagement(s, joined, uuid, t.sshPort, ctx);
+    moved = await placeManagement(s, joined, uuid, t.sshPort, ctx);
   } catch (e) {
     throw new Error(`${label}: joined the pool, but moving its management interface failed: ${(e as Error).message}`);
   }
-  const after = await s.snapshot(true, ctx.signal);
+  const after = moved ? await s.snapshot(true, ctx.signal) : joined;
   const o = observeMember(after, uuid);
   if (!o) throw new Error(`${label}: left the pool again right after joining`);
   return { id: uuid, attrs: { ...configured(attrs), ...o.attrs }, task };
 }
 
 export const poolMember: ResourceType = {
-  observe(snap, ids) {
-    return ids.map((id) => observeMember(snap, id)).filter((o): o is Observed => !!o);
-  },
+  observe: observeEach(observeMember),
 
   // An adopted member (import block) has no recorded address; the host's own management address
   // stands in, so a configuration naming it the same way does not plan a replacement (an eject).

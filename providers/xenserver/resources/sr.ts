@@ -11,14 +11,20 @@ import type { Diagnostic } from '../../../engine/diagnostics.js';
 import type { XenSession } from '../session.js';
 import type { Snapshot } from '../snapshot.js';
 import type { ResourceType } from './types.js';
-import { bool, callOpts, codeOf, coordinatorRef, hostName, hostsInOrder, inContext, int, isRef, str, strMap } from '../facts.js';
-import { rereadAfterWrite, setNames } from './common-steps.js';
+import { bool, callOpts, codeOf, coordinatorRef, hostName, hostsInOrder, inContext, int, isRef, str, strMap, type Entry } from '../facts.js';
+import { observeEach, rereadAfterWrite, setNames } from './common-steps.js';
 
 /** device_config keys poolform keeps to itself (the secret's uuid stands for the password). */
 const INTERNAL_KEYS = ['chappassword', 'chappassword_secret'];
 
-function pbdsOf(snap: Snapshot, srRef: string) {
+function pbdsOf(snap: Snapshot, srRef: string): Entry[] {
   return snap.filter('PBD', (p) => p.SR === srRef);
+}
+
+/** The PBD that says what the SR was created with: the coordinator's, else any. */
+function mainPbd(snap: Snapshot, pbds: Entry[]): Entry | undefined {
+  const master = coordinatorRef(snap);
+  return pbds.find(([, p]) => p.host === master) ?? pbds[0];
 }
 
 function observeOne(snap: Snapshot, id: string): Observed | undefined {
@@ -33,9 +39,7 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
   }
   const hosts = snap.all('host');
   const poolWide = hosts.every(([, h]) => byHost[h.uuid]?.currently_attached === true);
-  // The coordinator's PBD says what the SR was created with; any other will do when it has none.
-  const master = coordinatorRef(snap);
-  const main = pbds.find(([, p]) => p.host === master) ?? pbds[0];
+  const main = mainPbd(snap, pbds);
   const dc = main ? strMap(main[1].device_config) : {};
   for (const k of INTERNAL_KEYS) delete dc[k];
   return {
@@ -63,8 +67,7 @@ function read(s: XenSession, refOrUuid: string, signal: AbortSignal): Promise<Ob
 async function ensurePbds(s: XenSession, srRef: string, what: string, ctx: ProviderContext, secrets: string[]): Promise<void> {
   const snap = await s.snapshot(true, ctx.signal);
   const pbds = pbdsOf(snap, srRef);
-  const master = coordinatorRef(snap);
-  const template = pbds.find(([, p]) => p.host === master) ?? pbds[0];
+  const template = mainPbd(snap, pbds);
   if (!template) throw new Error(`${what}: the SR has no PBD to copy its device_config from`);
   const o = callOpts(ctx);
   for (const [hostRef] of hostsInOrder(snap)) {
@@ -142,9 +145,7 @@ async function destroySecret(s: XenSession, uuid: string, ctx: ProviderContext):
 }
 
 export const sr: ResourceType = {
-  observe(snap, ids) {
-    return ids.map((id) => observeOne(snap, id)).filter((o): o is Observed => !!o);
-  },
+  observe: observeEach(observeOne),
 
   async create(s, attrs, ctx) {
     const name = str(attrs.name_label);

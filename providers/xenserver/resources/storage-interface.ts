@@ -8,7 +8,8 @@ import type { Attrs, Observed, PlannedChange, ProviderContext } from '../../../e
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
-import { bool, callOpts, inContext, isUnknownValue, networkLabel, pifOnNetwork, resolveHost, str, strMap } from '../facts.js';
+import { bool, callOpts, inContext, isUnknownValue, networkLabel, pifOnNetwork, plannedHost, resolveHost, str, strMap } from '../facts.js';
+import { observeEach, rereadAfterWrite } from './common-steps.js';
 
 const PURPOSE = 'management_purpose';
 
@@ -36,10 +37,8 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
   };
 }
 
-async function read(s: XenSession, id: string, signal: AbortSignal): Promise<Observed> {
-  const o = observeOne(await s.snapshot(true, signal), id);
-  if (!o) throw new Error(`xenserver_storage_interface ${id}: the PIF disappeared`);
-  return o;
+function read(s: XenSession, id: string, signal: AbortSignal): Promise<Observed> {
+  return rereadAfterWrite(s, 'PIF', 'xenserver_storage_interface', id, observeOne, signal);
 }
 
 /** The PIF the resource configures: the host's PIF on the network. */
@@ -72,9 +71,7 @@ async function configure(s: XenSession, ref: string, pif: XapiRecord, attrs: Att
 }
 
 export const storageInterface = {
-  observe(snap, ids) {
-    return ids.map((id) => observeOne(snap, id)).filter((o): o is Observed => !!o);
-  },
+  observe: observeEach(observeOne),
 
   async create(s, attrs, ctx) {
     const snap = await s.snapshot(true, ctx.signal);
@@ -113,8 +110,6 @@ export const storageInterface = {
     return { task };
   },
 
-  // `all`: every change of the plan, when the provider passes them (a bond or VLAN planned beside
-  // this one counts); otherwise only this type's changes are known.
   async preflight(changes: PlannedChange[], snap: Snapshot, _s?: XenSession, _ctx?: ProviderContext, all: PlannedChange[] = changes) {
     const out: Diagnostic[] = [];
     const ips = new Map<string, string>(); // ip → address, within this plan
@@ -136,10 +131,10 @@ export const storageInterface = {
       if (typeof host !== 'string' || typeof net !== 'string' || isUnknownValue(net)) continue;
       let hostRef: string;
       try {
-        hostRef = resolveHost(snap, host)[0];
+        const found = plannedHost(snap, host, all);
+        if (!found) continue; // maybe a host this plan joins: resolved when applied
+        hostRef = found[0];
       } catch (e) {
-        // A host joining in this plan has no name in the pool yet; the name may be its.
-        if (all.some((x) => x.type === 'xenserver_pool_member' && (x.action === 'create' || x.action === 'replace'))) continue;
         err('Unknown host', (e as Error).message);
         continue;
       }

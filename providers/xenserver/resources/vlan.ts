@@ -9,13 +9,14 @@ import type { Observed, PlannedChange, ProviderContext } from '../../../engine/p
 import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
-import { bool, byHostUuid, callOpts, coordinatorRef, deviceOrder, hostName, hostsInOrder, inContext, int, isBondMaster, isRef, isUnknownValue, networkLabel, perHostOn, physicalPif, pifOnNetwork, str, type Entry } from '../facts.js';
+import { bool, callOpts, coordinatorRef, deviceOrder, hostName, hostsInOrder, inContext, int, isBondMaster, isBondSlave, isRef, isUnknownValue, networkLabel, perHostOn, physicalPif, pifOnNetwork, str, type Entry, type PerHost } from '../facts.js';
+import { destroyEach, observeEach, rereadAfterWrite } from './common-steps.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Every host's VLAN whose untagged (VLAN) PIF is on the network, as [hostRef, vlanRef, vlan]. */
-function vlansOn(snap: Snapshot, networkRef: string): [string, string, XapiRecord][] {
-  return perHostOn(snap, 'VLAN', 'untagged_PIF', networkRef);
+/** Every host's VLAN whose untagged (VLAN) PIF is on the network with this uuid (the resource id). */
+function vlansOn(snap: Snapshot, networkUuid: string): PerHost | undefined {
+  return perHostOn(snap, 'VLAN', 'untagged_PIF', networkUuid);
 }
 
 /** What a tagged PIF is, in the resource's terms: its device, or its bond's network uuid. */
@@ -35,13 +36,10 @@ function basePif(snap: Snapshot, hostRef: string, on: string): Entry | undefined
 }
 
 function observeOne(snap: Snapshot, id: string): Observed | undefined {
-  const netRef = snap.refOf(id);
-  if (!netRef || !snap.get('network', netRef)) return undefined;
-  const vlans = vlansOn(snap, netRef);
-  if (!vlans.length) return undefined;
+  const on = vlansOn(snap, id);
+  if (!on?.items.length) return undefined;
   const master = coordinatorRef(snap);
-  const main = vlans.find(([h]) => h === master) ?? vlans[0];
-  const { byHost, poolWide } = byHostUuid(snap, vlans);
+  const main = on.items.find(([h]) => h === master) ?? on.items[0];
   return {
     id,
     attrs: {
@@ -49,22 +47,18 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
       network: id,
       tag: int(main[2].tag, -1),
       on: onOf(snap, isRef(main[2].tagged_PIF) ? snap.get('PIF', main[2].tagged_PIF) : undefined),
-      pool_wide: poolWide,
-      vlan_uuids: byHost,
+      pool_wide: on.missing.length === 0,
+      vlan_uuids: on.byHost,
     },
   };
 }
 
-async function read(s: XenSession, id: string, signal: AbortSignal): Promise<Observed> {
-  const o = observeOne(await s.snapshot(true, signal), id);
-  if (!o) throw new Error(`xenserver_vlan ${id}: no VLAN on that network after the change`);
-  return o;
+function read(s: XenSession, id: string, signal: AbortSignal): Promise<Observed> {
+  return rereadAfterWrite(s, 'network', 'xenserver_vlan', id, observeOne, signal);
 }
 
 export const vlan = {
-  observe(snap, ids) {
-    return ids.map((id) => observeOne(snap, id)).filter((o): o is Observed => !!o);
-  },
+  observe: observeEach(observeOne),
 
   async create(s, attrs, ctx) {
     const id = str(attrs.network);
@@ -95,22 +89,11 @@ export const vlan = {
 
   async delete(s, id, _attrs, ctx) {
     const snap = await s.snapshot(true, ctx.signal);
-    const netRef = snap.refOf(id);
-    if (!netRef) return {};
-    const order = new Map(hostsInOrder(snap).map(([h], i) => [h, i]));
-    let task: string | undefined;
-    for (const [hostRef, ref, v] of vlansOn(snap, netRef).sort(([a], [b]) => (order.get(a) ?? 0) - (order.get(b) ?? 0))) {
-      try {
-        await s.xapi.callAsync('VLAN.destroy', [ref], callOpts(ctx, (t) => (task = t)));
-      } catch (e) {
-        throw inContext(`xenserver_vlan ${int(v.tag)} on network ${networkLabel(snap, netRef)}, host ${hostName(snap, hostRef)}: VLAN.destroy`, e);
-      }
-    }
-    return { task };
+    const on = vlansOn(snap, id);
+    if (!on) return {};
+    return destroyEach(s, on.items, 'VLAN', ([hostRef, , v]) => `xenserver_vlan ${int(v.tag)} on network ${networkLabel(snap, on.netRef)}, host ${hostName(snap, hostRef)}`, ctx);
   },
 
-  // `all`: every change of the plan, when the provider passes them (a bond or VLAN planned beside
-  // this one counts); otherwise only this type's changes are known.
   async preflight(changes: PlannedChange[], snap: Snapshot, _s?: XenSession, _ctx?: ProviderContext, all: PlannedChange[] = changes) {
     const out: Diagnostic[] = [];
     const bondNets = new Set(all.filter((c) => c.type === 'xenserver_bond' && c.after && typeof c.after.network === 'string').map((c) => c.after!.network as string));
@@ -148,7 +131,7 @@ export const vlan = {
           out.push({ severity: 'error', address: c.address, summary: `Host ${str(host.name_label)} has no physical NIC ${on}`, detail: `A VLAN is created on every host of the pool; ${str(host.name_label)} has ${devs.join(', ') || 'none'}.`, suggestion: nearestName(on, devs) });
           continue;
         }
-        if (isRef(p[1].bond_slave_of)) {
+        if (isBondSlave(p[1])) {
           out.push({ severity: 'error', address: c.address, summary: `${on} on host ${str(host.name_label)} is a bond member`, detail: 'XAPI refuses VLANs on bond members (CANNOT_ADD_VLAN_TO_BOND_SLAVE); put the VLAN on the bond (its network uuid) instead.' });
         }
         if (typeof tag === 'number') {
@@ -169,12 +152,11 @@ export const vlan = {
 /** Creates the VLAN on every host that lacks it (VLAN.create on its base PIF). */
 async function addMissing(s: XenSession, id: string, on: string, tag: number, ctx: ProviderContext): Promise<string | undefined> {
   const snap = await s.snapshot(true, ctx.signal);
-  const netRef = snap.refOf(id);
-  if (!netRef) throw new Error(`xenserver_vlan ${tag}: network ${id} does not exist`);
-  const have = new Set(vlansOn(snap, netRef).map(([h]) => h));
+  const vlans = vlansOn(snap, id);
+  if (!vlans) throw new Error(`xenserver_vlan ${tag}: network ${id} does not exist`);
+  const netRef = vlans.netRef;
   let task: string | undefined;
-  for (const [hostRef] of hostsInOrder(snap)) {
-    if (have.has(hostRef)) continue;
+  for (const [hostRef] of vlans.missing) {
     const what = `xenserver_vlan ${tag} on ${on}, network ${networkLabel(snap, netRef)}, host ${hostName(snap, hostRef)}`;
     const pif = basePif(snap, hostRef, on);
     if (!pif) throw new Error(`${what}: the host has no ${UUID.test(on) ? 'PIF on that bond network (create the bond there first)' : `physical NIC ${on}`}`);

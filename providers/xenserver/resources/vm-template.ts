@@ -12,7 +12,8 @@ import type { XenSession } from '../session.js';
 import type { Snapshot, XapiRecord } from '../snapshot.js';
 import type { ResourceType } from './types.js';
 import { bool, callOpts, hostName, inContext, int, isRef, isUnknownValue, str, strMap, type Entry } from '../facts.js';
-import { setNames } from './common-steps.js';
+import { observeEach, rereadAfterWrite, setNames } from './common-steps.js';
+import { haSettingsOf, setHaSettings, wantedHa } from './vm-ha.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -67,19 +68,15 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
       disks: disks.map(({ vdi }) => ({ name: str(vdi[1].name_label), sr: snap.get('SR', str(vdi[1].SR))?.uuid ?? '', size_gib: int(vdi[1].virtual_size) / GiB })),
       networks: vifsOf(snap, ref).map(([, v]) => snap.get('network', str(v.network))?.uuid ?? ''),
       boot_order: strMap(vm.HVM_boot_params).order ?? '',
-      ha_restart_priority: str(vm.ha_restart_priority),
-      order: int(vm.order),
-      start_delay: int(vm.start_delay),
+      ...haSettingsOf(vm),
       other_config: other,
       vdi_uuids: disks.map(({ vdi }) => vdi[1].uuid),
     },
   };
 }
 
-async function read(s: XenSession, id: string, signal: AbortSignal): Promise<Observed> {
-  const o = observeOne(await s.snapshot(true, signal), id);
-  if (!o) throw new Error(`xenserver_vm_template ${id} disappeared`);
-  return o;
+function read(s: XenSession, refOrUuid: string, signal: AbortSignal): Promise<Observed> {
+  return rereadAfterWrite(s, 'VM', 'xenserver_vm_template', refOrUuid, observeOne, signal);
 }
 
 /** The base template by name_label; several of that name prefer XAPI's own default template. */
@@ -115,13 +112,6 @@ async function setMemory(s: XenSession, ref: string, vm: XapiRecord, mib: number
   const staticMin = Math.min(int(vm.memory_static_min, bytes), bytes);
   if (int(vm.memory_static_max) === bytes && int(vm.memory_dynamic_max) === bytes && int(vm.memory_dynamic_min) === bytes && int(vm.memory_static_min) === staticMin) return;
   await s.xapi.callAsync('VM.set_memory_limits', [ref, staticMin, bytes, bytes, bytes], callOpts(ctx));
-}
-
-async function setHa(s: XenSession, ref: string, vm: XapiRecord, attrs: Attrs, ctx: ProviderContext): Promise<void> {
-  const o = callOpts(ctx);
-  if (str(vm.ha_restart_priority) !== str(attrs.ha_restart_priority)) await s.xapi.call('VM.set_ha_restart_priority', [ref, str(attrs.ha_restart_priority)], o);
-  if (int(vm.order) !== int(attrs.order)) await s.xapi.call('VM.set_order', [ref, int(attrs.order)], o);
-  if (int(vm.start_delay) !== int(attrs.start_delay)) await s.xapi.call('VM.set_start_delay', [ref, int(attrs.start_delay)], o);
 }
 
 async function setOtherConfig(s: XenSession, ref: string, vm: XapiRecord, want: Record<string, string>, dropDisks: boolean, ctx: ProviderContext): Promise<void> {
@@ -162,9 +152,7 @@ function wantedOf(attrs: Attrs) {
 }
 
 export const vmTemplate: ResourceType = {
-  observe(snap, ids) {
-    return ids.map((id) => observeOne(snap, id)).filter((o): o is Observed => !!o);
-  },
+  observe: observeEach(observeOne),
 
   async create(s, attrs, ctx) {
     const name = str(attrs.name_label);
@@ -190,7 +178,7 @@ export const vmTemplate: ResourceType = {
       if (w.vcpus !== undefined) await setVcpus(s, ref, vm, w.vcpus, ctx);
       if (w.memory !== undefined) await setMemory(s, ref, vm, w.memory, ctx);
       if (w.boot !== undefined) await s.xapi.call('VM.set_HVM_boot_params', [ref, { ...strMap(vm.HVM_boot_params), order: w.boot }], o);
-      await setHa(s, ref, vm, attrs, ctx);
+      await setHaSettings(s, ref, vm, wantedHa(attrs), ctx);
       await setOtherConfig(s, ref, vm, w.other, w.disks.length > 0, ctx);
       const used = new Set(vbdsOf(snap, ref).map(([, b]) => int(b.userdevice, -1)));
       let next = 0;
@@ -219,9 +207,7 @@ export const vmTemplate: ResourceType = {
       for (const v of vdis) await s.xapi.call('VDI.destroy', [v], o).catch(() => undefined);
       throw inContext(what, e);
     }
-    const id = (await s.snapshot(true, ctx.signal)).get('VM', ref)?.uuid;
-    if (!id) throw new Error(`${what}: the template disappeared after it was made`);
-    return { ...(await read(s, id, ctx.signal)), task };
+    return { ...(await read(s, ref, ctx.signal)), task };
   },
 
   async update(s, id, _before, after, ctx) {
@@ -238,7 +224,7 @@ export const vmTemplate: ResourceType = {
       if (w.vcpus !== undefined) await setVcpus(s, ref, vm, w.vcpus, ctx);
       if (w.memory !== undefined) await setMemory(s, ref, vm, w.memory, ctx);
       if (w.boot !== undefined && now.boot_order !== w.boot) await s.xapi.call('VM.set_HVM_boot_params', [ref, { ...strMap(vm.HVM_boot_params), order: w.boot }], o);
-      await setHa(s, ref, vm, after, ctx);
+      await setHaSettings(s, ref, vm, wantedHa(after), ctx);
       await setOtherConfig(s, ref, vm, w.other, false, ctx);
       if (JSON.stringify(now.networks) !== JSON.stringify(w.networks)) await setNetworks(s, snap, ref, w.networks, ctx);
     } catch (e) {

@@ -13,6 +13,12 @@ export class XapiFailure extends Error {
   }
 }
 
+/** Any error as the failure a caller sees: a model bug (not an XapiFailure) is INTERNAL_ERROR, as XAPI reports its own bugs. */
+export function asFailure(e: unknown): XapiFailure {
+  if (e instanceof XapiFailure) return e;
+  return new XapiFailure('INTERNAL_ERROR', [e instanceof Error ? e.message : String(e)]);
+}
+
 /** One simulated host as the wire needs it. */
 export interface SimHostInfo {
   uuid: string;

@@ -36,6 +36,8 @@ export interface XapiEvent {
 /** Event ids are shared by every database of the simulated world, so tokens never go backwards. */
 export interface EventCounter {
   next: number;
+  /** Hears of every change to any database sharing the counter (the lab saves its world after them). */
+  changed?: () => void;
 }
 
 // The derived one-to-many fields: parent.field lists the children whose refField points at it.
@@ -153,6 +155,15 @@ export class Db {
   }
 
   /**
+   * The records of `child` whose `refField` points at `parent` ("PIF", "host", h: the host's PIFs),
+   * read from the relation index rather than a scan of the class; only for the RELATIONS above.
+   */
+  childrenOf(child: string, refField: string, parent: string): [string, Rec][] {
+    if (!relationsByChild.get(child)?.some((r) => r.refField === refField)) throw new Error(`internal: ${child}.${refField} is not an indexed relation`);
+    return (this.children.get(`${child}.${refField}`)?.get(parent) ?? []).map((ref) => [ref, this.get(child, ref)]);
+  }
+
+  /**
    * Creates a record: datamodel defaults, then `fields`. A ref and uuid are made unless given
    * (a join moves objects between databases keeping both). Derived set fields are filled from
    * the children already present.
@@ -218,6 +229,7 @@ export class Db {
   private record(c: Change): void {
     this.changes.set(c.ref, c);
     this.queueNotify();
+    this.counter.changed?.();
   }
 
   private link(r: (typeof RELATIONS)[number], child: string, parent: string): void {
@@ -271,7 +283,15 @@ export class Db {
     });
   }
 
-  /** Resolves at the next change (or never; callers race it against their timeout). */
+  /**
+   * This database is no longer its host's (the host joined a pool and lives in the pool's database
+   * now): its event.from waiters are woken at once, to look again where their host is.
+   */
+  retire(): void {
+    this.queueNotify();
+  }
+
+  /** Resolves at the next change or retirement (or never; callers race it against their timeout). */
   nextChange(): { promise: Promise<void>; cancel(): void } {
     let fn!: () => void;
     const promise = new Promise<void>((resolve) => (fn = resolve));

@@ -8,7 +8,6 @@ import { allClasses, classMeta } from './model.js';
 import { fail } from './world.js';
 
 const TOKEN_WIDTH = 20;
-const REWATCH_MS = 200;
 
 function token(id: number): string {
   return String(id).padStart(TOKEN_WIDTH, '0');
@@ -56,9 +55,9 @@ async function eventFrom(ctx: Ctx, classes: string[], tok: string, timeout: numb
   }
   const deadline = Date.now() + Math.max(0, timeout) * 1000;
   for (;;) {
-    // A host that joined a pool while the call waited now lives in the pool's database (event ids
-    // are world-wide, so the token still holds); look there, and wake at least every
-    // REWATCH_MS to notice such a move.
+    // The host's database as it is now: a host that joined a pool while the call waited lives in the
+    // pool's (its old database wakes its waiters when retired; event ids are world-wide, so the
+    // token still holds there).
     const cur = ctx.host.db;
     const last = cur.currentId - 1;
     const events = pick(cur.eventsSince(since, sub.classes));
@@ -66,7 +65,7 @@ async function eventFrom(ctx: Ctx, classes: string[], tok: string, timeout: numb
     if (events.length || left <= 0) return { events, valid_ref_counts: counts(), token: token(Math.max(last, since)) };
     const next = cur.nextChange();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([next.promise, new Promise<void>((r) => (timer = setTimeout(r, Math.min(left, REWATCH_MS))))]);
+    await Promise.race([next.promise, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
     clearTimeout(timer);
     next.cancel();
   }

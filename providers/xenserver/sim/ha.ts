@@ -4,8 +4,9 @@
 // "restart") running VMs must fit on the hosts left after the n largest fail.
 
 import type { Db } from './db.js';
-import type { Ctx, Handlers } from './handler.js';
+import type { Ctx, Handler, Handlers } from './handler.js';
 import { DOM0_MEMORY } from './lab-world.js';
+import { makeVdi, removeVdi } from './storage.js';
 import { fail, type World } from './world.js';
 
 const RESTART_PRIORITIES = ['', 'restart', 'best-effort'];
@@ -61,8 +62,8 @@ async function enableHa(ctx: Ctx, srs: string[], configuration: Record<string, s
   for (const sr of srs) checkHeartbeatSr(w, db, sr);
   await ctx.work();
   const sr = srs[0]!;
-  const statefile = db.create('VDI', { name_label: 'Statefile for HA', name_description: 'Used for storage heartbeating', SR: sr, type: 'ha_statefile', sharable: true, virtual_size: 4 * 1024 * 1024 + 64 * 4096, managed: true, other_config: {}, sm_config: { type: 'raw' } });
-  db.create('VDI', { name_label: 'Metadata for HA', name_description: 'Used for master failover', SR: sr, type: 'redo_log', sharable: true, virtual_size: 256 * 1024 * 1024, managed: true, other_config: {}, sm_config: {} });
+  const statefile = makeVdi(db, sr, { name_label: 'Statefile for HA', name_description: 'Used for storage heartbeating', type: 'ha_statefile', sharable: true, virtual_size: 4 * 1024 * 1024 + 64 * 4096, sm_config: { type: 'raw' } });
+  makeVdi(db, sr, { name_label: 'Metadata for HA', name_description: 'Used for master failover', type: 'redo_log', sharable: true, virtual_size: 256 * 1024 * 1024 });
   db.update('pool', poolRef, { ha_enabled: true, ha_configuration: configuration, ha_statefiles: [statefile], ha_cluster_stack: 'xhad' });
   for (const h of w.hostsOf(db)) db.update('host', h.ref, { ha_statefiles: [statefile], ha_network_peers: w.hostsOf(db).filter((x) => x !== h).map((x) => x.uuid) });
   recomputeHa(w, db);
@@ -73,10 +74,7 @@ async function disableHa(ctx: Ctx): Promise<void> {
   const poolRef = w.poolRef(db);
   if (db.get('pool', poolRef).ha_enabled !== true) fail('HA_NOT_ENABLED');
   await ctx.work();
-  for (const [ref, v] of db.filter('VDI', (v) => v.type === 'ha_statefile' || v.type === 'redo_log')) {
-    for (const b of v.VBDs as string[]) db.delete('VBD', b);
-    db.delete('VDI', ref);
-  }
+  for (const [ref] of db.filter('VDI', (v) => v.type === 'ha_statefile' || v.type === 'redo_log')) removeVdi(db, ref);
   db.update('pool', poolRef, { ha_enabled: false, ha_configuration: {}, ha_statefiles: [], ha_plan_exists_for: 0, ha_overcommitted: false, ha_cluster_stack: '' });
   for (const h of w.hostsOf(db)) db.update('host', h.ref, { ha_statefiles: [], ha_network_peers: [] });
 }
@@ -99,6 +97,14 @@ function assertAgile(w: World, db: Db, vm: string): void {
     const on = new Set(pifs.map((p) => db.get('PIF', p).host));
     if (!hosts.every((h) => on.has(h))) fail('HA_CONSTRAINT_VIOLATION_NETWORK_NOT_SHARED', vif.network as string);
   }
+}
+
+/** The setter of a VM's restart order or delay, which XAPI keeps non-negative. */
+function nonNegative(field: string): Handler {
+  return (ctx: Ctx, vm: string, v: number) => {
+    if (v < 0) fail('INVALID_VALUE', field, v);
+    ctx.db.update('VM', vm, { [field]: v });
+  };
 }
 
 export const haHandlers: Handlers = {
@@ -130,16 +136,7 @@ export const haHandlers: Handlers = {
     db.update('VM', vm, { ha_restart_priority: value });
     recomputeHa(w, db);
   },
-  'VM.set_order': (ctx: Ctx, vm: string, v: number) => {
-    if (v < 0) fail('INVALID_VALUE', 'order', v);
-    ctx.db.update('VM', vm, { order: v });
-  },
-  'VM.set_start_delay': (ctx: Ctx, vm: string, v: number) => {
-    if (v < 0) fail('INVALID_VALUE', 'start_delay', v);
-    ctx.db.update('VM', vm, { start_delay: v });
-  },
-  'VM.set_shutdown_delay': (ctx: Ctx, vm: string, v: number) => {
-    if (v < 0) fail('INVALID_VALUE', 'shutdown_delay', v);
-    ctx.db.update('VM', vm, { shutdown_delay: v });
-  },
+  'VM.set_order': nonNegative('order'),
+  'VM.set_start_delay': nonNegative('start_delay'),
+  'VM.set_shutdown_delay': nonNegative('shutdown_delay'),
 };

@@ -76,6 +76,11 @@ function secretsIn(config: Record<string, string>): string[] {
     .map(([, v]) => v);
 }
 
+/** The host's clock, skew included. */
+function serverTime(ctx: Ctx, host: string): string {
+  return xapiDate(Date.now() + simHost(ctx, host).clockSkewMs);
+}
+
 export const hostHandlers: Handlers = {
   'host.disable': async (ctx: Ctx, host: string) => {
     simHost(ctx, host);
@@ -182,8 +187,8 @@ export const hostHandlers: Handlers = {
     ctx.db.update('host', host, { display: next });
     return next;
   },
-  'host.get_servertime': (ctx: Ctx, host: string) => xapiDate(Date.now() + simHost(ctx, host).clockSkewMs),
-  'host.get_server_localtime': (ctx: Ctx, host: string) => xapiDate(Date.now() + simHost(ctx, host).clockSkewMs),
+  'host.get_servertime': serverTime,
+  'host.get_server_localtime': serverTime, // the lab's hosts keep UTC
   'host.compute_free_memory': (ctx: Ctx, host: string) => hostFreeMemory(ctx.w, ctx.db, host),
   'host.set_hostname_live': (ctx: Ctx, host: string, hostname: string) => {
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})$/.test(hostname)) fail('HOST_NAME_INVALID', 'hostname contains invalid characters');

@@ -46,26 +46,19 @@ function whereFilter(expr: string): (r: Rec) => boolean {
     }
     fail('INVALID_VALUE', 'expr', expr);
   };
-  const and = (): F => {
-    let f = atom();
-    while (peek() === 'and') {
+  // operands joined by `op`, left to right ("and" binds tighter: its operands are atoms)
+  const chain = (op: 'and' | 'or', operand: () => F): F => {
+    let f = operand();
+    while (peek() === op) {
       take();
-      const g = atom();
+      const g = operand();
       const h = f;
-      f = (r) => h(r) && g(r);
+      f = op === 'and' ? (r) => h(r) && g(r) : (r) => h(r) || g(r);
     }
     return f;
   };
-  const or = (): F => {
-    let f = and();
-    while (peek() === 'or') {
-      take();
-      const g = and();
-      const h = f;
-      f = (r) => h(r) || g(r);
-    }
-    return f;
-  };
+  const and = () => chain('and', atom);
+  const or = (): F => chain('or', and);
   return or();
 }
 

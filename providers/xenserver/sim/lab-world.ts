@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Db } from './db.js';
 import { NULL_REF } from './model.js';
+import { makeVlan } from './network.js';
 import type { SimHost, World } from './world.js';
 
 const GiB = 1024 ** 3;
@@ -125,7 +126,6 @@ function addTemplates(db: Db): void {
  */
 export function freshHostDb(w: World, h: SimHost): Db {
   const db = new Db(w.counter);
-  w.dbs.add(db);
   const hostRef = `OpaqueRef:${randomUUID()}`;
   h.db = db;
   h.ref = hostRef;
@@ -209,25 +209,8 @@ export function freshHostDb(w: World, h: SimHost): Db {
     if (n === 0 && h.managementVlan >= 0) {
       // management on a tagged VLAN of eth0, as an installer configured with a VLAN leaves it
       const vnet = db.create('network', { name_label: `VLAN ${h.managementVlan} (management)`, bridge: 'xapi0', MTU: 1500, other_config: {} });
-      const vlan = db.create('VLAN', { tagged_PIF: pif, untagged_PIF: NULL_REF, tag: h.managementVlan, other_config: {} });
-      const vpif = db.create('PIF', {
-        device,
-        network: vnet,
-        host: hostRef,
-        MAC: nicMac(h, n),
-        MTU: 1500,
-        VLAN: h.managementVlan,
-        physical: false,
-        currently_attached: true,
-        management: true,
-        managed: true,
-        VLAN_master_of: vlan,
-        bond_slave_of: NULL_REF,
-        igmp_snooping_status: 'disabled',
-        other_config: {},
-        ...ipFields,
-      });
-      db.update('VLAN', vlan, { untagged_PIF: vpif });
+      const vlan = makeVlan(db, pif, h.managementVlan, vnet);
+      db.update('PIF', db.get('VLAN', vlan).untagged_PIF as string, { management: true, ...ipFields });
     }
   }
 

@@ -50,7 +50,7 @@ export interface Lab {
   sim: XapiSim;
   /** Network faults (extra latency, dropped requests) on top of the model's own. */
   wire: WireFaults;
-  /** Writes the world to `dir` (done by stop() too). */
+  /** Writes the world to `dir` (done soon after every change, and by stop()). */
   save(): void;
   stop(): Promise<void>;
 }
@@ -61,6 +61,8 @@ interface LabFile {
 }
 
 const LOOPBACK = '127.0.0.1';
+/** How long after a change the world is saved (changes meanwhile are saved with it). */
+const SAVE_DELAY_MS = 300;
 
 function readJson<T>(file: string): T | undefined {
   try {
@@ -180,12 +182,28 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   fs.writeFileSync(knownHostsFile, hosts.flatMap((h, i) => knownHostsLines(LOOPBACK, h.sshPort, keys[i]!)).join('\n') + '\n');
   const save = () => {
     if (temp) return;
-    const lf: LabFile = { version: 1, hosts: hosts.map((h) => ({ name: h.name, port: h.port, sshPort: h.sshPort })) };
-    fs.writeFileSync(labFile, JSON.stringify(lf, null, 2) + '\n');
     // Written aside and renamed, so an interrupted save never leaves half a world.
     fs.writeFileSync(`${worldFile}.tmp`, sim.save());
     fs.renameSync(`${worldFile}.tmp`, worldFile);
   };
+  // Saved shortly after every change, so a lab killed without stop() keeps its world.
+  let pendingSave: NodeJS.Timeout | undefined;
+  if (!temp) {
+    const lf: LabFile = { version: 1, hosts: hosts.map((h) => ({ name: h.name, port: h.port, sshPort: h.sshPort })) };
+    fs.writeFileSync(labFile, JSON.stringify(lf, null, 2) + '\n');
+    sim.counter.changed = () => {
+      if (pendingSave) return;
+      pendingSave = setTimeout(() => {
+        pendingSave = undefined;
+        try {
+          save();
+        } catch {
+          // stop() saves again and reports what keeps failing
+        }
+      }, SAVE_DELAY_MS);
+      pendingSave.unref();
+    };
+  }
   save();
   const password = opts.password ?? (savedWorld ? sim.hostByUuidOrName(names[0]!).password : LAB_PASSWORD);
   let stopped: Promise<void> | undefined;
@@ -200,6 +218,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     stop: () =>
       (stopped ??= (async () => {
         await stopAll();
+        sim.counter.changed = undefined;
+        clearTimeout(pendingSave);
         if (temp) fs.rmSync(dir, { recursive: true, force: true });
         else save();
       })()),

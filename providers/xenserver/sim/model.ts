@@ -136,7 +136,7 @@ export function parseDefault(type: XType, text: string | undefined): unknown {
 }
 
 /** The value a field takes when neither the caller nor the datamodel gives one. */
-export function zeroValue(type: XType): unknown {
+function zeroValue(type: XType): unknown {
   switch (type.k) {
     case 'string':
       return '';

@@ -27,8 +27,8 @@ function ipOf(p: Rec): Record<string, unknown> {
 function setManagement(w: World, db: Db, pif: string): void {
   const p = db.get('PIF', pif);
   const hostRef = p.host as string;
-  for (const [ref, q] of db.filter('PIF', (x) => x.host === hostRef && x.management === true)) {
-    if (ref === pif) continue;
+  for (const [ref, q] of db.childrenOf('PIF', 'host', hostRef)) {
+    if (ref === pif || q.management !== true) continue;
     db.update('PIF', ref, { management: false, ...(isNull(q.bond_slave_of) ? {} : NO_IP) });
   }
   db.update('PIF', pif, { management: true, currently_attached: true });
@@ -37,7 +37,7 @@ function setManagement(w: World, db: Db, pif: string): void {
 }
 
 function freeDevice(db: Db, hostRef: string, prefix: string): string {
-  const used = new Set(db.filter('PIF', (p) => p.host === hostRef).map(([, p]) => p.device as string));
+  const used = new Set(db.childrenOf('PIF', 'host', hostRef).map(([, p]) => p.device as string));
   for (let n = 0; ; n++) if (!used.has(`${prefix}${n}`)) return `${prefix}${n}`;
 }
 
@@ -48,7 +48,16 @@ export function freeBridge(db: Db): string {
 
 /** The PIF of `hostRef` on `network`, if any. */
 export function pifOn(db: Db, hostRef: string, network: string): [string, Rec] | undefined {
-  return db.find('PIF', (p) => p.host === hostRef && p.network === network);
+  return db.childrenOf('PIF', 'host', hostRef).find(([, p]) => p.network === network);
+}
+
+/** Moves the VLANs tagged on PIF `from` onto PIF `to` (a bond made or undone re-homes them). */
+function rehomeVlans(db: Db, from: string, to: string): void {
+  const device = db.get('PIF', to).device;
+  for (const [vref, v] of db.childrenOf('VLAN', 'tagged_PIF', from)) {
+    db.update('VLAN', vref, { tagged_PIF: to });
+    if (db.has('PIF', v.untagged_PIF as string)) db.update('PIF', v.untagged_PIF as string, { device });
+  }
 }
 
 function checkMtu(v: number): void {
@@ -139,11 +148,7 @@ export function makeBond(w: World, db: Db, s: BondSpec): string {
     db.update('PIF', m, { bond_slave_of: bond, ...(keep ? {} : NO_IP) });
   }
   // VLANs on a member move to the bond master (XAPI re-homes them rather than refusing)
-  for (const [vref, v] of db.filter('VLAN', (x) => s.members.includes(x.tagged_PIF as string))) {
-    db.update('VLAN', vref, { tagged_PIF: master });
-    const u = db.tryGet('PIF', v.untagged_PIF as string);
-    if (u) db.update('PIF', v.untagged_PIF as string, { device: db.get('PIF', master).device });
-  }
+  for (const m of s.members) rehomeVlans(db, m, master);
   if (mgmtMember && !s.keepManagement) setManagement(w, db, master);
   return bond;
 }
@@ -188,11 +193,7 @@ async function bondDestroy(ctx: Ctx, bond: string): Promise<void> {
   for (const s of slaves) db.update('PIF', s, { bond_slave_of: NULL_REF });
   // what sat on the master returns to the primary member: its VLANs, IP and management
   if (primary) {
-    const p = db.get('PIF', primary);
-    for (const [vref, v] of db.filter('VLAN', (x) => x.tagged_PIF === masterRef)) {
-      db.update('VLAN', vref, { tagged_PIF: primary });
-      if (db.has('PIF', v.untagged_PIF as string)) db.update('PIF', v.untagged_PIF as string, { device: p.device });
-    }
+    rehomeVlans(db, masterRef, primary);
     if (hasIp(master)) db.update('PIF', primary, ipOf(master));
     if (master.management === true) setManagement(w, db, primary);
   }
@@ -210,7 +211,7 @@ function checkVlanOn(db: Db, tagged: string, tag: number, network: string): void
   const t = db.get('PIF', tagged);
   if (!isNull(t.bond_slave_of)) fail('CANNOT_ADD_VLAN_TO_BOND_SLAVE', tagged);
   if (!isNull(t.VLAN_master_of) || (t.VLAN as number) >= 0) fail('PIF_IS_VLAN', tagged);
-  const same = db.find('VLAN', (v) => v.tagged_PIF === tagged && v.tag === tag);
+  const same = db.childrenOf('VLAN', 'tagged_PIF', tagged).find(([, v]) => v.tag === tag);
   if (same) fail('PIF_VLAN_EXISTS', same[1].untagged_PIF as string);
   const existing = pifOn(db, t.host as string, network);
   if (existing) fail('NETWORK_ALREADY_CONNECTED', network, existing[0]);
@@ -259,14 +260,18 @@ function destroyVlan(db: Db, vlan: string): void {
   db.delete('VLAN', vlan);
 }
 
+/** The untagged PIFs on network `base`, one per host: where a pool-wide VLAN on it goes. */
+export function poolVlanTargets(db: Db, base: string): [string, Rec][] {
+  return db.childrenOf('PIF', 'network', base).filter(([, p]) => (p.VLAN as number) < 0);
+}
+
 /** pool.create_VLAN_from_PIF: the VLAN on every host, on the PIF sharing `pif`'s network. */
 async function createVlanFromPif(ctx: Ctx, pif: string, network: string, tag: number): Promise<string[]> {
   const { w, db } = ctx;
   if (isNull(pif)) fail('HANDLE_INVALID', 'PIF', pif);
   if (isNull(network)) fail('HANDLE_INVALID', 'network', network);
   checkTag(tag);
-  const base = db.get('PIF', pif);
-  const targets = db.filter('PIF', (p) => p.network === base.network && (p.VLAN as number) < 0);
+  const targets = poolVlanTargets(db, db.get('PIF', pif).network as string);
   for (const [ref, p] of targets) {
     w.assertLive(db, p.host as string);
     checkVlanOn(db, ref, tag, network);
@@ -301,12 +306,17 @@ async function reconfigureIp(ctx: Ctx, pif: string, mode: string, ip: string, ne
   db.update('PIF', pif, { ...patch, currently_attached: mode === 'None' ? p.currently_attached : true });
 }
 
-/** Moves a host's management onto `pif` (which must carry an IP configuration). */
-export function managementReconfigure(w: World, db: Db, pif: string): void {
+/** What a management move onto `pif` needs: HA off, not a bond member, an IP configuration. */
+function assertManagementTarget(w: World, db: Db, pif: string): void {
   const p = db.get('PIF', pif);
   if (w.pool(db).ha_enabled === true) fail('HA_IS_ENABLED');
   if (!isNull(p.bond_slave_of)) fail('CANNOT_PLUG_BOND_SLAVE', pif);
   if (!hasIp(p)) fail('PIF_HAS_NO_NETWORK_CONFIGURATION', pif);
+}
+
+/** Moves a host's management onto `pif` (which must carry an IP configuration). */
+export function managementReconfigure(w: World, db: Db, pif: string): void {
+  assertManagementTarget(w, db, pif);
   setManagement(w, db, pif);
 }
 
@@ -316,10 +326,7 @@ async function poolManagementReconfigure(ctx: Ctx, network: string): Promise<voi
   if (w.pool(db).ha_enabled === true) fail('HA_IS_ENABLED');
   // every host must have a PIF there before any PIF's configuration is looked at
   const moves = w.hostsOf(db).map((h) => pifOn(db, h.ref, network) ?? fail('PIF_NOT_PRESENT', h.ref, network));
-  for (const [ref, p] of moves) {
-    if (!isNull(p.bond_slave_of)) fail('CANNOT_PLUG_BOND_SLAVE', ref);
-    if (!hasIp(p)) fail('PIF_HAS_NO_NETWORK_CONFIGURATION', ref);
-  }
+  for (const [ref] of moves) assertManagementTarget(w, db, ref);
   await ctx.work();
   for (const [ref] of moves) setManagement(w, db, ref);
 }
@@ -374,9 +381,6 @@ export const networkHandlers: Handlers = {
     await ctx.work();
     ctx.db.update('PIF', pif, { currently_attached: false });
   },
-  'PIF.set_disallow_unplug': (ctx: Ctx, pif: string, v: boolean) => {
-    ctx.db.update('PIF', pif, { disallow_unplug: v });
-  },
   'PIF.set_property': (ctx: Ctx, pif: string, name: string, value: string) => {
     if (name !== 'gro' || (value !== 'on' && value !== 'off')) fail('INVALID_VALUE', name, value);
     const p = ctx.db.get('PIF', pif);
@@ -420,11 +424,8 @@ export const networkHandlers: Handlers = {
   },
 
   'host.management_reconfigure': async (ctx: Ctx, pif: string) => {
-    const p = ctx.db.get('PIF', pif);
-    ctx.w.assertLive(ctx.db, p.host as string);
-    if (ctx.w.pool(ctx.db).ha_enabled === true) fail('HA_IS_ENABLED');
-    if (!isNull(p.bond_slave_of)) fail('CANNOT_PLUG_BOND_SLAVE', pif);
-    if (!hasIp(p)) fail('PIF_HAS_NO_NETWORK_CONFIGURATION', pif);
+    ctx.w.assertLive(ctx.db, ctx.db.get('PIF', pif).host as string);
+    assertManagementTarget(ctx.w, ctx.db, pif);
     await ctx.work();
     managementReconfigure(ctx.w, ctx.db, pif);
   },

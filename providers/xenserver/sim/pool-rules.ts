@@ -8,7 +8,7 @@ import type { Ctx, Handlers } from './handler.js';
 import { freshHostDb, physicalNetworkFields } from './lab-world.js';
 import { NULL_REF } from './model.js';
 import { bondProperties, freeBridge, isNull, makeBond, makeVlan, pifOn } from './network.js';
-import { attachSharedSr } from './storage.js';
+import { attachSharedSr, removeSr } from './storage.js';
 import { CLOCK_SKEW_LIMIT_MS, fail, type SimHost, type World } from './world.js';
 
 /** The host a pool.join master_address names: its XAPI address, name, or management IP. */
@@ -122,8 +122,8 @@ function merge(w: World, joiner: SimHost, coord: SimHost): void {
   // joiner restarts its toolstack only after the join task has reported back to its caller.
   for (const [ref, s] of jdb.sessions) pdb.sessions.set(ref, s);
   for (const [ref, t] of jdb.all('task')) move(pdb, 'task', ref, t);
-  w.dbs.delete(jdb);
   joiner.db = pdb;
+  jdb.retire();
 
   // shared SRs: a PBD like the coordinator's, plugged
   for (const [sr, s] of pdb.all('SR')) {
@@ -134,7 +134,7 @@ function merge(w: World, joiner: SimHost, coord: SimHost): void {
 
   // bonds, then VLANs (which may sit on a bond master), as the coordinator has them
   const devOf = (ref: string) => pdb.get('PIF', ref).device as string;
-  const mine = (device: string) => pdb.find('PIF', (p) => p.host === hostRef && p.device === device && (p.VLAN as number) < 0);
+  const mine = (device: string) => pdb.childrenOf('PIF', 'host', hostRef).find(([, p]) => p.device === device && (p.VLAN as number) < 0);
   for (const [, b] of [...pdb.all('Bond')]) {
     const master = pdb.get('PIF', b.master as string);
     if (master.host !== coord.ref || pifOn(pdb, hostRef, master.network as string)) continue;
@@ -190,26 +190,17 @@ async function eject(ctx: Ctx, host: string): Promise<void> {
   }
   await ctx.work();
   const rec = db.get('host', host);
-  for (const [ref, b] of db.filter('Bond', (b) => db.tryGet('PIF', b.master as string)?.host === host)) {
-    db.delete('PIF', b.master as string);
-    db.delete('Bond', ref);
+  // its NICs go, with the bonds and VLANs made of them (their PIFs are the host's too)
+  for (const [ref] of db.childrenOf('PIF', 'host', host)) {
+    for (const [b] of db.childrenOf('Bond', 'master', ref)) db.delete('Bond', b);
+    for (const [v] of db.childrenOf('VLAN', 'tagged_PIF', ref)) db.delete('VLAN', v);
+    db.delete('PIF', ref);
   }
-  for (const [ref, v] of db.filter('VLAN', (v) => db.tryGet('PIF', v.tagged_PIF as string)?.host === host)) {
-    db.delete('PIF', v.untagged_PIF as string);
-    db.delete('VLAN', ref);
-  }
-  for (const [ref] of db.filter('PIF', (p) => p.host === host)) db.delete('PIF', ref);
-  for (const [ref, p] of db.filter('PBD', (p) => p.host === host)) {
+  for (const [ref, p] of db.childrenOf('PBD', 'host', host)) {
     db.delete('PBD', ref);
     const sr = db.tryGet('SR', p.SR as string);
     // an SR only this host could see is forgotten with it (its VDIs stay on the disk, not in the pool)
-    if (sr && sr.shared !== true && (sr.PBDs as string[]).length === 0) {
-      for (const vdi of sr.VDIs as string[]) {
-        for (const vbd of db.get('VDI', vdi).VBDs as string[]) db.delete('VBD', vbd);
-        db.delete('VDI', vdi);
-      }
-      db.delete('SR', p.SR as string);
-    }
+    if (sr && sr.shared !== true && (sr.PBDs as string[]).length === 0) removeSr(w, db, p.SR as string);
   }
   for (const [ref, v] of db.filter('VM', (v) => v.resident_on === host || v.affinity === host)) {
     if (v.is_control_domain === true) db.delete('VM', ref);

@@ -4,7 +4,7 @@
 // few lines each and XAPI's quirks (error as [CODE, ...] in 1.0, {code: 1, message, data} in 2.0,
 // void as "", HTTP 500 for a malformed request) are exactly what a generic library would smooth over.
 
-import { XapiFailure } from './backend.js';
+import { asFailure, type XapiFailure } from './backend.js';
 
 /** Runs one call; rejects with XapiFailure for an API error. */
 export type Dispatch = (method: string, params: unknown[]) => Promise<unknown>;
@@ -18,12 +18,6 @@ export interface WireReply {
 
 /** A request that is not a well-formed call: XAPI answers HTTP 500 with an HTML page. */
 export class MalformedRequest extends Error {}
-
-/** An error of the model that is not an XapiFailure becomes INTERNAL_ERROR, as XAPI reports its own bugs. */
-export function asFailure(e: unknown): XapiFailure {
-  if (e instanceof XapiFailure) return e;
-  return new XapiFailure('INTERNAL_ERROR', [e instanceof Error ? e.message : String(e)]);
-}
 
 export function malformedReply(what: string): WireReply {
   const text = what.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);

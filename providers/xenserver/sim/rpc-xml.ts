@@ -5,7 +5,8 @@
 // never as an XML-RPC <fault>. Hand-written: a generic XML-RPC library would tag every value by its
 // JS type (<string>, <int>), which is precisely the difference clients must cope with.
 
-import { asFailure, malformedReply, MalformedRequest, xapiDateTime, type Dispatch, type WireReply } from './rpc-json.js';
+import { asFailure } from './backend.js';
+import { malformedReply, MalformedRequest, xapiDateTime, type Dispatch, type WireReply } from './rpc-json.js';
 
 type Tok = { t: 'open' | 'close' | 'empty'; name: string } | { t: 'text'; text: string };
 
@@ -18,7 +19,7 @@ function unescapeXml(s: string): string {
   });
 }
 
-export function escapeXml(s: string): string {
+function escapeXml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
 }
 

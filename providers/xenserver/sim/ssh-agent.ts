@@ -21,13 +21,18 @@ export interface SshHostKeys {
 const { Server, utils } = ssh2;
 
 /**
- * One key pair ssh2 can read back. ssh2 1.17's keygen strips leading zero bytes of an ed25519
- * public key, so about 1 key in 256 is malformed (mscdex/ssh2#1390): such a key is drawn again.
+ * Whether ssh2 can read a private key back. ssh2 1.17's keygen strips leading zero bytes of an
+ * ed25519 public key, so about 1 key in 256 comes out malformed (mscdex/ssh2#1390) and fails here.
  */
+function readable(privateKey: string): boolean {
+  return !(utils.parseKey(privateKey) instanceof Error);
+}
+
+/** A new key pair's private key, drawn again until ssh2 can read it back. */
 function generateKey(type: 'ed25519' | 'ecdsa', comment: string): string {
-  for (let attempt = 0; ; attempt++) {
+  for (;;) {
     const key = (type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256, comment }) : utils.generateKeyPairSync('ed25519', { comment })).private;
-    if (!(utils.parseKey(key) instanceof Error) || attempt >= 20) return key;
+    if (readable(key)) return key;
   }
 }
 
@@ -35,16 +40,21 @@ export function generateSshHostKeys(comment = 'root@xenserver'): SshHostKeys {
   return { ed25519: generateKey('ed25519', comment), ecdsa: generateKey('ecdsa', comment) };
 }
 
-/** The keys kept as `<dir>/<name>.ssh_host_{ed25519,ecdsa}_key`, generated and written on first use. */
+/**
+ * The keys kept as `<dir>/<name>.ssh_host_{ed25519,ecdsa}_key`, each generated and written when
+ * missing, or when ssh2 cannot read it (one written malformed before the check above existed).
+ */
 export function loadOrCreateSshHostKeys(dir: string, name: string): SshHostKeys {
-  const ed = path.join(dir, `${name}.ssh_host_ed25519_key`);
-  const ec = path.join(dir, `${name}.ssh_host_ecdsa_key`);
-  if (fs.existsSync(ed) && fs.existsSync(ec)) return { ed25519: fs.readFileSync(ed, 'utf8'), ecdsa: fs.readFileSync(ec, 'utf8') };
-  const keys = generateSshHostKeys(`root@${name}`);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(ed, keys.ed25519, { mode: 0o600 });
-  fs.writeFileSync(ec, keys.ecdsa, { mode: 0o600 });
-  return keys;
+  const load = (type: 'ed25519' | 'ecdsa'): string => {
+    const file = path.join(dir, `${name}.ssh_host_${type}_key`);
+    const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+    if (kept !== undefined && readable(kept)) return kept;
+    const key = generateKey(type, `root@${name}`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(file, key, { mode: 0o600 });
+    return key;
+  };
+  return { ed25519: load('ed25519'), ecdsa: load('ecdsa') };
 }
 
 function parsed(privateKey: string) {

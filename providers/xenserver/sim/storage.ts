@@ -115,32 +115,27 @@ export function attachSharedSr(w: World, db: Db, sr: string, hostRef: string, dc
   return pbd;
 }
 
+/**
+ * Creates an SR the storage answers (checks done by the caller) with its PBDs: on `host`, or on every
+ * host when shared; those the coordinator cannot reach stay unplugged. Used by SR.create and the
+ * lab's populate.
+ */
+export function makeSr(w: World, db: Db, host: string, dc: Record<string, string>, fields: { name_label: string; name_description: string; type: string; content_type: string; shared: boolean; sm_config: Record<string, string> }): string {
+  const size = probeBackend(w, db, fields.type, dc);
+  const stored = cleanOutPasswords(db, dc);
+  const sr = db.create('SR', { ...fields, physical_size: size, physical_utilisation: 0, virtual_allocation: 0, other_config: {} });
+  const hosts = fields.shared ? w.hostsOf(db) : [w.hostOfRef(db, host)];
+  for (const h of hosts) if (h) attachSharedSr(w, db, sr, h.ref, stored, w.isLive(h));
+  return sr;
+}
+
 async function srCreate(ctx: Ctx, host: string, dc: Record<string, string>, _size: number, name: string, desc: string, type: string, contentType: string, shared: boolean, smConfig: Record<string, string>): Promise<string> {
   const { w, db } = ctx;
   if (isNull(host)) fail('HANDLE_INVALID', 'host', host);
   w.assertLive(db, host);
-  const size = probeBackend(w, db, type, dc);
+  probeBackend(w, db, type, dc);
   await ctx.work();
-  const stored = cleanOutPasswords(db, dc);
-  const sr = db.create('SR', {
-    name_label: name,
-    name_description: desc,
-    type,
-    content_type: contentType,
-    shared,
-    physical_size: size,
-    physical_utilisation: 0,
-    virtual_allocation: 0,
-    sm_config: smConfig,
-    other_config: {},
-  });
-  // a shared SR gets a PBD on every host; those the coordinator cannot reach stay unplugged
-  const hosts = shared ? w.hostsOf(db).map((h) => h.ref) : [host];
-  for (const h of hosts) {
-    const sh = w.hostOfRef(db, h);
-    attachSharedSr(w, db, sr, h, stored, !!sh && w.isLive(sh));
-  }
-  return sr;
+  return makeSr(w, db, host, dc, { name_label: name, name_description: desc, type, content_type: contentType, shared, sm_config: smConfig });
 }
 
 function assertSrRemovable(ctx: Ctx, sr: string): void {
@@ -153,9 +148,8 @@ function assertSrRemovable(ctx: Ctx, sr: string): void {
   if (pool.ha_enabled === true && (pool.ha_statefiles as string[]).some((v) => db.tryGet('VDI', v)?.SR === sr)) fail('HA_IS_ENABLED');
 }
 
-/** Removes an SR and what hangs off it; pool SR defaults naming it fall back to none. */
-function removeSr(ctx: Ctx, sr: string): void {
-  const { db, w } = ctx;
+/** Removes an SR and what hangs off it; pool and host SR settings naming it fall back to none. */
+export function removeSr(w: World, db: Db, sr: string): void {
   const s = db.get('SR', sr);
   for (const vdi of s.VDIs as string[]) removeVdi(db, vdi);
   for (const pbd of s.PBDs as string[]) db.delete('PBD', pbd);
@@ -168,7 +162,8 @@ function removeSr(ctx: Ctx, sr: string): void {
   db.delete('SR', sr);
 }
 
-function removeVdi(db: Db, vdi: string): void {
+/** Removes a VDI and its VBDs, giving its space back to its SR. */
+export function removeVdi(db: Db, vdi: string): void {
   const v = db.tryGet('VDI', vdi);
   if (!v) return;
   for (const vbd of v.VBDs as string[]) db.delete('VBD', vbd);
@@ -177,7 +172,6 @@ function removeVdi(db: Db, vdi: string): void {
   db.delete('VDI', vdi);
 }
 
-/** Creates a VDI (checks: the SR is attached somewhere and has room). */
 /** A new disk needs its SR attached somewhere and room for its virtual size. */
 function assertVdiFits(db: Db, sr: string, size: number): void {
   const s = db.get('SR', sr);
@@ -186,6 +180,7 @@ function assertVdiFits(db: Db, sr: string, size: number): void {
   if (s.type !== 'iso' && (s.physical_size as number) >= 0 && size > free) fail('SR_FULL', size, free);
 }
 
+/** Creates a VDI on `sr` (checking it fits) and accounts its space there. */
 export function makeVdi(db: Db, sr: string, fields: Record<string, unknown>): string {
   const size = Number(fields.virtual_size ?? 0);
   assertVdiFits(db, sr, size);
@@ -231,15 +226,13 @@ export const storageHandlers: Handlers = {
     assertSrRemovable(ctx, sr);
     if (ctx.db.get('SR', sr).is_tools_sr === true) fail('SR_INDESTRUCTIBLE', sr);
     await ctx.work();
-    removeSr(ctx, sr);
+    removeSr(ctx.w, ctx.db, sr);
   },
   'SR.forget': async (ctx: Ctx, sr: string) => {
     assertSrRemovable(ctx, sr);
     await ctx.work();
-    removeSr(ctx, sr);
+    removeSr(ctx.w, ctx.db, sr);
   },
-  'SR.set_name_label': (ctx: Ctx, sr: string, v: string) => void ctx.db.update('SR', sr, { name_label: v }),
-  'SR.set_name_description': (ctx: Ctx, sr: string, v: string) => void ctx.db.update('SR', sr, { name_description: v }),
   'SR.scan': () => undefined,
   'SR.update': () => undefined,
   'SR.get_supported_types': () => ['nfs', 'lvmoiscsi', 'lvm', 'ext', 'iso'],
@@ -254,7 +247,7 @@ export const storageHandlers: Handlers = {
     const sr = rec.SR as string;
     if (isNull(host)) fail('HANDLE_INVALID', 'host', host);
     if (isNull(sr)) fail('HANDLE_INVALID', 'SR', sr);
-    const existing = db.find('PBD', (p) => p.host === host && p.SR === sr);
+    const existing = db.childrenOf('PBD', 'SR', sr).find(([, p]) => p.host === host);
     if (existing) fail('PBD_EXISTS', sr, host, existing[0]);
     const s = db.get('SR', sr);
     if (s.shared !== true && (s.PBDs as string[]).length > 0) fail('SR_NOT_SHARABLE', sr, host);
@@ -301,8 +294,6 @@ export const storageHandlers: Handlers = {
     await ctx.work();
     removeVdi(ctx.db, vdi);
   },
-  'VDI.set_name_label': (ctx: Ctx, vdi: string, v: string) => void ctx.db.update('VDI', vdi, { name_label: v }),
-  'VDI.set_name_description': (ctx: Ctx, vdi: string, v: string) => void ctx.db.update('VDI', vdi, { name_description: v }),
   'VDI.resize': async (ctx: Ctx, vdi: string, size: number) => {
     const v = ctx.db.get('VDI', vdi);
     if (size < (v.virtual_size as number)) fail('VDI_TOO_SMALL', vdi, v.virtual_size as number);

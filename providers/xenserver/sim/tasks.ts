@@ -1,6 +1,6 @@
 // Asynchronous calls: the latency table (what each operation costs in the lab, in ms, so the bench
-// can compute a critical path), task records as XAPI keeps them, and the XML-RPC encoding XAPI
-// stores in task.result whatever protocol the client speaks.
+// can compute a critical path) and task records as XAPI keeps them (task.result holds the result in
+// XML-RPC form whatever protocol the client speaks: rpc-xml.ts's encodeValue).
 
 import type { Db } from './db.js';
 import { xapiDate } from './model.js';
@@ -37,20 +37,6 @@ export const DEFAULT_LATENCIES: Readonly<Record<string, number>> = Object.freeze
   'host.enable': 30,
   'secret.create': 10,
 });
-
-function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** A value in XAPI's XML-RPC form (strings and ints untyped, as xapi writes them). */
-export function toXmlValue(v: unknown): string {
-  if (typeof v === 'string') return `<value>${xmlEscape(v)}</value>`;
-  if (typeof v === 'boolean') return `<value><boolean>${v ? 1 : 0}</boolean></value>`;
-  if (typeof v === 'number') return Number.isInteger(v) ? `<value>${v}</value>` : `<value><double>${v}</double></value>`;
-  if (Array.isArray(v)) return `<value><array><data>${v.map(toXmlValue).join('')}</data></array></value>`;
-  if (v && typeof v === 'object') return `<value><struct>${Object.entries(v).map(([k, x]) => `<member><name>${xmlEscape(k)}</name>${toXmlValue(x)}</member>`).join('')}</struct></value>`;
-  return '<value></value>';
-}
 
 export function createTask(db: Db, method: string, hostRef: string): string {
   return db.create('task', {

@@ -9,7 +9,7 @@ import type { Ctx, Handlers } from './handler.js';
 import { recomputeHa } from './ha.js';
 import { DOM0_MEMORY } from './lab-world.js';
 import { constructorFields, NULL_REF } from './model.js';
-import { isNull } from './network.js';
+import { isNull, pifOn } from './network.js';
 import { copyVdi, createVbd, makeVdi } from './storage.js';
 import { fail, type World } from './world.js';
 
@@ -54,7 +54,7 @@ export function placementError(w: World, db: Db, vm: string, hostRef: string, ex
   }
   for (const f of v.VIFs as string[]) {
     const vif = db.tryGet('VIF', f);
-    if (vif && !db.find('PIF', (p) => p.host === hostRef && p.network === vif.network)) return ['VM_REQUIRES_NETWORK', vm, vif.network as string];
+    if (vif && !pifOn(db, hostRef, vif.network as string)) return ['VM_REQUIRES_NETWORK', vm, vif.network as string];
   }
   return undefined;
 }

@@ -4,7 +4,7 @@
 // by ref, insist it is reachable, raise an XAPI failure).
 
 import { XapiFailure } from './backend.js';
-import type { Db, Rec } from './db.js';
+import type { Db, EventCounter, Rec } from './db.js';
 import { Faults } from './faults.js';
 import { recomputeHa } from './ha.js';
 import { NULL_REF } from './model.js';
@@ -105,8 +105,7 @@ export function fail(code: string, ...params: (string | number | boolean)[]): ne
 export class World {
   readonly simHosts = new Map<string, SimHost>();
   readonly storage: StorageWorld;
-  readonly counter = { next: 1 };
-  readonly dbs = new Set<Db>();
+  readonly counter: EventCounter = { next: 1 };
   readonly faults: Faults = new Faults(this);
 
   constructor(storage?: Partial<StorageWorld>) {
@@ -121,8 +120,19 @@ export class World {
 
   /** The SimHost behind a host ref of `db` (undefined for a stale or foreign ref). */
   hostOfRef(db: Db, ref: string): SimHost | undefined {
-    for (const h of this.simHosts.values()) if (h.db === db && h.ref === ref) return h;
-    return undefined;
+    const uuid = db.tryGet('host', ref)?.uuid;
+    const h = uuid === undefined ? undefined : this.simHosts.get(uuid);
+    return h && h.db === db && h.ref === ref ? h : undefined;
+  }
+
+  /** Every database of the lab: one per pool (standalone hosts are pools of one). */
+  databases(): Db[] {
+    return [...new Set([...this.simHosts.values()].map((h) => h.db))];
+  }
+
+  /** The database holding `ref` now (an object moves with its host when the host joins a pool). */
+  dbOf(cls: string, ref: string): Db | undefined {
+    return this.databases().find((d) => d.has(cls, ref));
   }
 
   hostsOf(db: Db): SimHost[] {
@@ -167,7 +177,7 @@ export class World {
   }
 
   managementPif(db: Db, hostRef: string): [string, Rec] | undefined {
-    return db.find('PIF', (p) => p.host === hostRef && p.management === true);
+    return db.childrenOf('PIF', 'host', hostRef).find(([, p]) => p.management === true);
   }
 
   /** The lab's IPv4 addresses that answer ping (management IPs of live hosts, storage, gateway). */
@@ -175,7 +185,7 @@ export class World {
     if (ip === '10.10.0.1' || ip === '10.10.0.2' || ip === this.storage.nfsServer || ip === this.storage.iscsiTarget) return true;
     for (const h of this.simHosts.values()) {
       if (!this.isLive(h)) continue;
-      for (const [, p] of h.db.all('PIF')) if (p.host === h.ref && p.IP === ip && p.currently_attached) return true;
+      for (const [, p] of h.db.childrenOf('PIF', 'host', h.ref)) if (p.IP === ip && p.currently_attached) return true;
     }
     return false;
   }

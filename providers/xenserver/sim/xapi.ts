@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CallMeta, type ShellResult, type SimHostInfo, type XapiBackend, XapiFailure } from './backend.js';
+import { asFailure, type CallMeta, type ShellResult, type SimHostInfo, type XapiBackend } from './backend.js';
 import { Db, newRef, type SessionInfo } from './db.js';
 import { eventHandlers } from './events.js';
 import { haHandlers } from './ha.js';
@@ -16,11 +16,12 @@ import { hostHandlers } from './host.js';
 import { fieldMessage, implicitMessage } from './implicit.js';
 import { freshHostDb, managementIp } from './lab-world.js';
 import { type ClassMeta, classMeta, enumValues, type MessageMeta, NULL_REF, type XType } from './model.js';
-import { makeVlan, networkHandlers } from './network.js';
+import { makeVlan, networkHandlers, poolVlanTargets } from './network.js';
 import { joinNow, poolHandlers } from './pool-rules.js';
 import { runShell } from './shell.js';
-import { attachSharedSr, createVbd, makeVdi, storageHandlers } from './storage.js';
-import { createTask, DEFAULT_LATENCIES, finishTask, toXmlValue } from './tasks.js';
+import { createVbd, makeSr, makeVdi, storageHandlers } from './storage.js';
+import { encodeValue } from './rpc-xml.js';
+import { createTask, DEFAULT_LATENCIES, finishTask } from './tasks.js';
 import { createVif, vmHandlers } from './vm.js';
 import type { FaultsState } from './faults.js';
 import { fail, type HostSpec, LAB_CPU_FEATURES, LAB_CPU_VENDOR, LAB_PASSWORD, LAB_VERSION, type SimHost, type StorageWorld, World } from './world.js';
@@ -80,25 +81,20 @@ const TRAILING_DEFAULTS: Record<string, unknown[]> = {
 
 const VM_OPERATIONS = new Set(enumValues('vm_operations'));
 
-function taskHandlers(sim: XapiSim): Handlers {
-  return {
-    'task.cancel': (ctx: Ctx, task: string) => {
-      const t = ctx.db.get('task', task);
-      if (t.status !== 'pending') fail('OPERATION_NOT_ALLOWED', `task ${task} is ${String(t.status)}`);
-      ctx.db.update('task', task, { status: 'cancelling', allowed_operations: [] });
-      sim.cancelled.add(task);
-    },
-    'task.destroy': (ctx: Ctx, task: string) => {
-      sim.cancelled.delete(task);
-      ctx.db.delete('task', task);
-    },
-    'task.create': (ctx: Ctx, label: string, description: string) => {
-      const t = createTask(ctx.db, label, ctx.host.ref);
-      ctx.db.update('task', t, { name_label: label, name_description: description });
-      return t;
-    },
-  };
-}
+const taskHandlers: Handlers = {
+  // a pending task's work() sees the "cancelling" status and rejects with TASK_CANCELLED
+  'task.cancel': (ctx: Ctx, task: string) => {
+    const t = ctx.db.get('task', task);
+    if (t.status !== 'pending') fail('OPERATION_NOT_ALLOWED', `task ${task} is ${String(t.status)}`);
+    ctx.db.update('task', task, { status: 'cancelling', allowed_operations: [] });
+  },
+  'task.destroy': (ctx: Ctx, task: string) => void ctx.db.delete('task', task),
+  'task.create': (ctx: Ctx, label: string, description: string) => {
+    const t = createTask(ctx.db, label, ctx.host.ref);
+    ctx.db.update('task', t, { name_label: label, name_description: description });
+    return t;
+  },
+};
 
 function sessionRecord(s: SessionInfo): Record<string, unknown> {
   return { uuid: s.uuid, this_host: s.host, this_user: NULL_REF, last_active: '', pool: false, other_config: {}, is_local_superuser: true, subject: NULL_REF, validation_time: '19700101T00:00:00Z', auth_user_sid: '', auth_user_name: s.user, rbac_permissions: [], tasks: [], parent: NULL_REF, originator: s.originator, client_certificate: false };
@@ -116,8 +112,6 @@ const sessionHandlers: Handlers = {
 };
 
 export class XapiSim extends World implements XapiBackend {
-  /** Tasks cancelled while pending (their work() rejects with TASK_CANCELLED). */
-  readonly cancelled = new Set<string>();
   private readonly handlers: Handlers;
   private readonly callCounts = new Map<string, number>();
   /** Per step, the [start, end] times of the latencies its operations waited (overlaps count once). */
@@ -126,7 +120,7 @@ export class XapiSim extends World implements XapiBackend {
   constructor(opts: XapiSimOptions) {
     super(opts.storage);
     this.faults.latencyScale = opts.latencyScale ?? 1;
-    this.handlers = { ...networkHandlers, ...storageHandlers, ...haHandlers, ...vmHandlers, ...hostHandlers, ...poolHandlers, ...eventHandlers, ...sessionHandlers, ...taskHandlers(this) };
+    this.handlers = { ...networkHandlers, ...storageHandlers, ...haHandlers, ...vmHandlers, ...hostHandlers, ...poolHandlers, ...eventHandlers, ...sessionHandlers, ...taskHandlers };
     opts.hosts.forEach((spec, i) => this.addHost(spec, i + 1, opts.password ?? LAB_PASSWORD));
   }
 
@@ -187,8 +181,7 @@ export class XapiSim extends World implements XapiBackend {
       if (!this.isLive(h)) fail('CANNOT_CONTACT_HOST', h.ref);
       return await this.dispatch(h, method, Array.isArray(params) ? params : [], meta);
     } catch (e) {
-      if (e instanceof XapiFailure) throw e;
-      throw new XapiFailure('INTERNAL_ERROR', [e instanceof Error ? e.message : String(e)]);
+      throw asFailure(e);
     }
   }
 
@@ -302,15 +295,15 @@ export class XapiSim extends World implements XapiBackend {
       return this.run(h, db, session, canonical, handler, args, latency, undefined);
     }
     const task = createTask(db, canonical, h.ref);
+    // the task moves with its host if the call joins it to a pool
     const finish = (outcome: Parameters<typeof finishTask>[2]) => {
-      this.cancelled.delete(task);
-      const tdb = [...this.dbs].find((d) => d.has('task', task));
+      const tdb = this.dbOf('task', task);
       if (tdb) finishTask(tdb, task, outcome);
     };
     (transient ? Promise.reject(transient) : this.run(h, db, session, canonical, handler, args, latency, task)).then(
-      (res) => finish({ result: msg.result === 'void' ? '' : toXmlValue(res) }),
+      (res) => finish({ result: msg.result === 'void' ? '' : encodeValue(res) }),
       (e: unknown) => {
-        const f = e instanceof XapiFailure ? e : new XapiFailure('INTERNAL_ERROR', [e instanceof Error ? e.message : String(e)]);
+        const f = asFailure(e);
         finish({ error: [f.code, ...f.params], cancelled: f.code === 'TASK_CANCELLED' });
       },
     );
@@ -322,7 +315,7 @@ export class XapiSim extends World implements XapiBackend {
     const work = () =>
       (working ??= (async () => {
         if (latency > 0) await sleep(latency);
-        if (task && this.cancelled.has(task)) fail('TASK_CANCELLED', task);
+        if (task && this.dbOf('task', task)?.get('task', task).status === 'cancelling') fail('TASK_CANCELLED', task);
       })());
     const ctx: Ctx = { w: this, db, host: h, session, method, task, work };
     // a VM under an operation shows it in current_operations (pool.join refuses while any does)
@@ -336,7 +329,7 @@ export class XapiSim extends World implements XapiBackend {
       return result;
     } finally {
       if (vm) {
-        const vdb = [...this.dbs].find((d) => d.has('VM', vm));
+        const vdb = this.dbOf('VM', vm);
         if (vdb) {
           const ops = { ...(vdb.get('VM', vm).current_operations as Record<string, string>) };
           delete ops[op];
@@ -419,29 +412,27 @@ export class XapiSim extends World implements XapiBackend {
     if (!first) return;
     if (opts.pool !== false) for (const h of all.slice(1)) if (h.db !== first.db) joinNow(this, h, this.coordinator(first.db));
     const db = first.db;
-    const hosts = this.hostsOf(db);
     const srs: string[] = [];
     for (let i = 0; i < (opts.srs ?? 0); i++) {
-      const sr = db.create('SR', { name_label: `bench-nfs-${i}`, type: 'nfs', content_type: 'user', shared: true, physical_size: this.storage.nfsExports['/export/xen'] ?? 0, physical_utilisation: 0, virtual_allocation: 0, other_config: {}, sm_config: {} });
-      for (const h of hosts) attachSharedSr(this, db, sr, h.ref, { server: this.storage.nfsServer, serverpath: '/export/xen' }, true);
-      srs.push(sr);
+      const dc = { server: this.storage.nfsServer, serverpath: '/export/xen' };
+      srs.push(makeSr(this, db, first.ref, dc, { name_label: `bench-nfs-${i}`, name_description: '', type: 'nfs', content_type: 'user', shared: true, sm_config: {} }));
     }
+    // VLANs on eth1 of every host: the pool-wide network of eth1 is xenbr1's
+    const eth1 = db.find('network', (n) => n.bridge === 'xenbr1')?.[0];
     const nets: string[] = [];
     for (let i = 0; i < (opts.networks ?? 0); i++) {
       const net = db.create('network', { name_label: `bench-vlan-${100 + i}`, bridge: `xapi${100 + i}`, MTU: 1500, other_config: {} });
-      for (const h of hosts) {
-        const eth1 = db.find('PIF', (p) => p.host === h.ref && p.device === 'eth1' && p.VLAN === -1);
-        if (eth1) makeVlan(db, eth1[0], 100 + i, net);
-      }
+      for (const [pif] of eth1 ? poolVlanTargets(db, eth1) : []) makeVlan(db, pif, 100 + i, net);
       nets.push(net);
     }
     const template = db.find('VM', (v) => v.name_label === 'Debian Bookworm 12' && v.is_a_template === true);
     const localSr = db.find('SR', (s) => s.type === 'lvm')?.[0];
+    const xenbr0 = db.find('network', (n) => n.bridge === 'xenbr0')?.[0];
     for (let i = 0; i < (opts.vms ?? 0); i++) {
       const vm = db.create('VM', { ...(template ? pickVmSettings(template[1]) : {}), name_label: `bench-vm-${i}`, is_a_template: false, power_state: 'Halted', resident_on: NULL_REF, domid: -1 });
       const sr = srs.length ? srs[i % srs.length]! : localSr;
       if (sr) createVbd(db, { VM: vm, VDI: makeVdi(db, sr, { name_label: `bench-vm-${i} disk`, virtual_size: 1024 ** 3 }), userdevice: '0', bootable: true });
-      const net = nets.length ? nets[i % nets.length]! : db.find('network', (n) => n.bridge === 'xenbr0')?.[0];
+      const net = nets.length ? nets[i % nets.length]! : xenbr0;
       if (net) createVif(db, { VM: vm, network: net, device: '0', MAC: '' });
     }
   }
@@ -450,12 +441,12 @@ export class XapiSim extends World implements XapiBackend {
 
   /** The whole lab as JSON (databases, hosts, faults); tasks and sessions are not kept. */
   save(): string {
-    const dbs = [...this.dbs];
+    const dbs = this.databases();
     return JSON.stringify({
       version: SAVE_VERSION,
       storage: this.storage,
       counter: this.counter.next,
-      hosts: [...this.simHosts.values()].map(({ db, ...h }) => ({ ...h, db: dbs.indexOf(db), down: h.down, rebooting: false })),
+      hosts: [...this.simHosts.values()].map(({ db, ...h }) => ({ ...h, db: dbs.indexOf(db), rebooting: false })),
       dbs: dbs.map((d) => {
         const dump = d.dump();
         delete dump.task;
@@ -479,7 +470,6 @@ export class XapiSim extends World implements XapiBackend {
     const sim = new XapiSim({ hosts: [], storage: { ...data.storage, ...opts.storage } });
     sim.counter.next = data.counter;
     const dbs = data.dbs.map((d) => Db.restore(sim.counter, d));
-    for (const d of dbs) sim.dbs.add(d);
     for (const raw of data.hosts) {
       const spec = opts.hosts?.find((s) => s.name === raw.name);
       const h: SimHost = { ...raw, db: dbs[raw.db]!, address: spec?.address ?? raw.address, password: spec?.password ?? raw.password };
