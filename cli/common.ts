@@ -1,6 +1,7 @@
 // What plan, apply, destroy and import share: their flags, opening the workspace, holding the
 // state lock, and the provider context (progress log and Ctrl-C).
 
+import { setMaxListeners } from 'node:events';
 import { Diagnostics } from '../engine/diagnostics.js';
 import { openWorkspace, type Workspace } from '../engine/workspace.js';
 import { lockInfoFor } from '../engine/state/lock.js';
@@ -74,6 +75,9 @@ export async function currentState(ws: Workspace, recover: boolean, lineage?: st
 }
 
 export function providerContext(rootDir: string, signal: AbortSignal, log: (m: string) => void = () => {}): ProviderContext {
+  // Every request of every step listens on this one signal at once (16 nodes read in parallel is
+  // normal): many listeners are the design, not a leak, so Node's warning at 10 is turned off.
+  setMaxListeners(0, signal);
   return { rootDir, signal, log };
 }
 

@@ -21,7 +21,7 @@ Other commands:
   force-unlock  Release a stuck state lock
   providers     Show provider schemas (providers schema -json)
   version       Show the poolform version
-  lab           Run a simulated pool on this machine (poolform lab xenserver)
+  lab           Run a simulated lab on this machine (poolform lab xenserver|proxmox)
 
 Global options:
   -chdir=DIR    Switch to DIR before running the command
@@ -143,27 +143,40 @@ providers when run outside a configuration), in Terraform's format.
 
 Shows the poolform version.
 `,
-  lab: `Usage: poolform [global options] lab xenserver [options] [-- COMMAND ARGS...]
+  lab: `Usage: poolform [global options] lab xenserver|proxmox [options] [-- COMMAND ARGS...]
 
-Runs a simulated XenServer lab on 127.0.0.1: every host has its own HTTPS XAPI
-port (self-signed certificate, pinned by fingerprint) and SSH port (root, the
-lab password). Hosts start standalone, ready to be joined into a pool. Prints
-the hosts and writes DIR/lab.env with POOLFORM_VAR_xen_url, xen_password,
-xen_fingerprints, xen_hosts, known_hosts_file and xen_ssh_port.
+Runs a simulated lab on 127.0.0.1.
+
+  xenserver  Every host has its own HTTPS XAPI port (self-signed certificate,
+             pinned by fingerprint) and SSH port (root, the lab password).
+             Hosts start standalone, ready to be joined into a pool. Writes
+             DIR/lab.env with POOLFORM_VAR_xen_url, xen_password,
+             xen_fingerprints, xen_hosts, known_hosts_file and xen_ssh_port.
+  proxmox    Nodes pve1..pveN, each with its own HTTPS API port (/api2/json,
+             self-signed certificate pinned by fingerprint, API token
+             root@pam!poolform on every node) and SSH port (root by the lab
+             password or the lab's client key DIR/id_ed25519). Nodes start
+             standalone, ready to form a cluster. Writes DIR/lab.env with
+             POOLFORM_VAR_pve_nodes, pve_api_token, pve_password,
+             known_hosts_file and pve_ssh_private_key.
 
 Without a command the lab runs until Ctrl-C. With -- COMMAND it runs that
 poolform command against the lab (those variables set, in the -chdir directory
 unless COMMAND gives its own), then stops the lab and exits with the command's
 status, e.g. (what npm start runs)
   poolform -chdir=examples/xenserver-pool lab xenserver --hosts 3 -- apply -auto-approve
+  poolform -chdir=examples/proxmox-cluster lab proxmox --nodes 3 -- plan
 
-  --hosts N            How many hosts (default 3, or as many as DIR's lab has)
-  --dir DIR            Where certificates, SSH keys and the simulated state are
-                       kept, so a second run is the same lab (default
-                       .poolform-lab/xenserver in the -chdir directory)
-  --password P         root password of every host (default poolform-lab)
+  --hosts N            xenserver: how many hosts (default 3, or as many as
+                       DIR's lab has)
+  --nodes N            proxmox: how many nodes (default 3, or as many as DIR's
+                       lab has)
+  --dir DIR            Where certificates, SSH keys, secrets and the simulated
+                       state are kept, so a second run is the same lab
+                       (default .poolform-lab/<platform> in the -chdir directory)
+  --password P         root password of every host/node (default poolform-lab)
   --latency-scale X    Multiply operation latencies (0 = instant; default 1)
-  --base-port N        XAPI on N, N+1, ...; SSH on N+100, N+101, ... (default:
+  --base-port N        APIs on N, N+1, ...; SSH on N+100, N+101, ... (default:
                        free ports, kept in DIR for the next run)
 `,
 };

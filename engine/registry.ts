@@ -14,6 +14,7 @@ import { providerNameOfType } from './desired/graph.js';
 const BUILTIN: Record<string, string> = {
   poolform: '../providers/poolform/index.js',
   xenserver: '../providers/xenserver/index.js',
+  proxmox: '../providers/proxmox/index.js',
 };
 
 export function builtinProviderNames(): string[] {

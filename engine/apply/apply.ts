@@ -8,7 +8,7 @@ import type { Config, Resource } from '../config/model.js';
 import type { ConfigGraph } from '../desired/graph.js';
 import { providerNameOfType } from '../desired/graph.js';
 import type { EvalContext, ExpansionResult, InstanceKey, ModuleInstance } from '../desired/context.js';
-import { evaluateInstance, expansions, instanceAddress, registerInstance, resourceNodes } from '../desired/instance.js';
+import { describeResource, evaluateInstance, expansions, instanceAddress, registerInstance, resourceNodes } from '../desired/instance.js';
 import { Dag } from '../graph/dag.js';
 import { walk, type WalkSummary } from './walk.js';
 import type { Progress } from './progress.js';
@@ -65,6 +65,16 @@ function seed(req: ApplyRequest, stateByAddr: Map<string, ResourceInstanceState>
     }
   }
   return slots;
+}
+
+/**
+ * The slot's expansion with `each.value` evaluated again when the plan saw it unknown
+ * (for_each over another resource's instances): by now what it depends on is applied.
+ */
+function freshExpansion(ctx: EvalContext, slot: Slot): ExpansionResult {
+  const { exp, key } = slot;
+  if (exp.kind !== 'each' || isWhollyKnown(exp.eachValues?.get(key as string) ?? null)) return exp;
+  return ctx.expand(slot.mi, slot.r.count, slot.r.forEach, slot.r.range, describeResource(slot.r)) ?? exp;
 }
 
 const VERB: Record<string, string> = { create: 'Creating', update: 'Modifying', delete: 'Destroying', read: 'Reading', import: 'Importing' };
@@ -177,7 +187,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
       if (!slot) throw new Error(`${c.address} is no longer in the configuration`);
       const schema = registry.schema(c.type)!;
       const local = new Diagnostics();
-      const value = evaluateInstance(req.ctx, slot.mi, slot.r, schema, slot.exp, slot.key, local);
+      const value = evaluateInstance(req.ctx, slot.mi, slot.r, schema, freshExpansion(req.ctx, slot), slot.key, local);
       if (local.hasErrors) {
         stepDiags.add(local);
         throw new Error(local.errors.map((d) => d.summary + (d.detail ? `: ${d.detail}` : '')).join('; '));

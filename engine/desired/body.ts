@@ -61,6 +61,11 @@ function addBlock(type: string, typeRange: Range, blockBody: Body, scope: EvalSc
   const meta = attrs[type];
   if (!meta?.nesting) return;
   const inner = evaluateBody(blockBody, meta.nested ?? {}, scope, diags).value;
+  // A block is a whole object: what it leaves out takes the schema's default (or null), as a
+  // top-level attribute does, so it compares equal with the platform's full answer.
+  for (const [k, m] of Object.entries(meta.nested ?? {})) {
+    if (!(k in inner) && !m.computed) inner[k] = m.default !== undefined ? (structuredClone(m.default) as Value) : null;
+  }
   if (meta.nesting === 'list') {
     const cur = value[type];
     if (Array.isArray(cur)) cur.push(inner);

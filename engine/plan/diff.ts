@@ -1,6 +1,7 @@
 // The plan of one resource instance: a pure function of its schema, its evaluated configuration,
 // what state last recorded and what observation found. No I/O, no clock, no randomness.
 
+import { canonicalSets, hasSets } from './sets.js';
 import type { ResourceSchema, AttributeMeta } from '../schema/types.js';
 import type { ResourceInstanceState } from '../state/types.js';
 import {
@@ -115,7 +116,8 @@ function setPath(o: ValueObject, p: (string | number)[], v: Value): void {
   cur[p[p.length - 1]] = v;
 }
 
-export function diffInstance(inp: InstanceDiffInput): InstanceDiff {
+export function diffInstance(raw: InstanceDiffInput): InstanceDiff {
+  const inp = canonicalInput(raw);
   const { schema, config, prior, observed, salt } = inp;
   const attrs = schema.attributes;
   const vanished = !!prior && observed === null;
@@ -264,6 +266,18 @@ export function diffInstance(inp: InstanceDiffInput): InstanceDiff {
 }
 
 /** What state records after an operation: sensitive attributes as salted digests, never plain. */
+/** The input with set attributes in canonical order on every side (sets.ts). */
+function canonicalInput(inp: InstanceDiffInput): InstanceDiffInput {
+  const attrs = inp.schema.attributes;
+  if (!hasSets(attrs)) return inp;
+  return {
+    ...inp,
+    config: canonicalSets(attrs, inp.config),
+    prior: inp.prior ? { ...inp.prior, attributes: canonicalSets(attrs, inp.prior.attributes) } : inp.prior,
+    observed: inp.observed ? canonicalSets(attrs, inp.observed) : inp.observed,
+  };
+}
+
 export function attrsForState(
   schema: ResourceSchema,
   result: Record<string, unknown>,

@@ -9,7 +9,8 @@
 //                x-provider (default: the type's prefix before the first "_")
 //   properties:  x-computed, x-optional (with x-computed: the user may set it), x-sensitive,
 //                x-replace-on-change, x-write-only (or JSON Schema's own `writeOnly`),
-//                x-drift ("desired" | "runtime" | "ignore"), x-nesting ("single" | "list")
+//                x-drift ("desired" | "runtime" | "ignore"), x-nesting ("single" | "list"),
+//                x-set (an array whose order means nothing: compared and stored sorted)
 // A resource's type is its file name without `.json`; a provider configuration schema
 // (x-kind "provider") takes its provider's name as its type.
 
@@ -25,7 +26,7 @@ import type { AttributeMeta, DriftClass, ResourceSchema } from './types.js';
 const Ajv2020 = Ajv2020Module.default;
 type AjvInstance = InstanceType<typeof Ajv2020>;
 
-const BOOL_KEYWORDS = ['x-computed', 'x-optional', 'x-sensitive', 'x-replace-on-change', 'x-write-only'];
+const BOOL_KEYWORDS = ['x-computed', 'x-optional', 'x-sensitive', 'x-replace-on-change', 'x-write-only', 'x-set'];
 const ENUM_KEYWORDS: Record<string, string[]> = {
   'x-drift': ['desired', 'runtime', 'ignore'],
   'x-nesting': ['single', 'list'],
@@ -159,8 +160,10 @@ function deriveAttributes(
     const desc = kw('description');
     if (typeof desc === 'string') meta.description = desc;
     if (Array.isArray(node.enum)) meta.enum = node.enum;
+    if (kw('x-set') === true) meta.set = true;
     const at = where === '' ? name : `${where}.${name}`;
     if (isRequired && computed) problems.push(`${at}: an attribute cannot be both required and x-computed`);
+    if (meta.set && !hasType(node, 'array')) problems.push(`${at}: x-set needs an array`);
     if (meta.writeOnly && computed) problems.push(`${at}: a write-only attribute cannot be computed (it is never read back)`);
     const nestedSchema = depth < 16 ? nestedObjectSchema(node, root) : undefined;
     if (nestedSchema) meta.nested = deriveAttributes(nestedSchema, root, at, problems, depth + 1);

@@ -23,6 +23,8 @@ export interface AttributeMeta {
   nested?: Record<string, AttributeMeta>;
   /** How nested blocks map onto the value: one object, or a list of objects. */
   nesting?: 'single' | 'list';
+  /** An array whose order carries no meaning (x-set): compared, planned and stored in canonical order. */
+  set?: boolean;
   enum?: unknown[];
   /** A computed attribute the platform recomputes when any of these attributes change (x-derived-from). */
   derivedFrom?: string[];

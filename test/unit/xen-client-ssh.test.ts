@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import ssh2 from 'ssh2';
 import assert from 'node:assert/strict';
 import { sshExec } from '../../providers/xenserver/client/ssh.js';
-import { hashHostName, sshFingerprint } from '../../providers/xenserver/client/known-hosts.js';
+import { hashHostName, sshFingerprint } from '../../providers/common/known-hosts.js';
 import { TransportError, type SshEndpoint } from '../../providers/xenserver/client/types.js';
 import { SSH_ALGORITHMS_CH82, SSH_ALGORITHMS_CLIENT, SSH_ALGORITHMS_XS8 } from '../../providers/xenserver/crypto-policy.js';
 import { assertAbortWhileSilent, closedPort, SeenMessages, startSshServer, tempDir, withSilentServer, writeTemp, type SshTestServer } from './xen-client-harness.js';

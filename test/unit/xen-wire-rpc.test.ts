@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import type { CallMeta, XapiBackend } from '../../providers/xenserver/sim/backend.js';
 import { XapiHttpsServer, WireFaults } from '../../providers/xenserver/sim/server.js';
-import { generateHostCertificate, normalizeFingerprint, type HostCertificate } from '../../providers/xenserver/sim/certs.js';
+import { generateHostCertificate, normalizeFingerprint, type HostCertificate } from '../../providers/common/certs.js';
 import { parseMethodCall, encodeValue } from '../../providers/xenserver/sim/rpc-xml.js';
 import { XapiSim } from '../../providers/xenserver/sim/xapi.js';
 import { TLS_CIPHERS } from '../../providers/xenserver/crypto-policy.js';

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateHostCertificate, loadOrCreateHostCertificate, type HostCertificate } from './certs.js';
+import { generateHostCertificate, loadOrCreateHostCertificate, type HostCertificate } from '../../common/certs.js';
 import { allClasses } from './model.js';
 import { WireFaults, XapiHttpsServer } from './server.js';
 import { SshAgent, generateSshHostKeys, knownHostsLines, loadOrCreateSshHostKeys, sshFingerprint, type SshHostKeys } from './ssh-agent.js';

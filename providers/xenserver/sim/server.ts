@@ -11,7 +11,7 @@ import { XapiFailure, type XapiBackend } from './backend.js';
 import { TLS_CIPHERS, TLS_MAX_VERSION, TLS_MIN_VERSION } from '../crypto-policy.js';
 import { handleJsonRpc, handleLegacyJson, type Dispatch, type WireReply } from './rpc-json.js';
 import { handleXmlRpc } from './rpc-xml.js';
-import { closeServer, listenOn } from './listen.js';
+import { closeServer, listenOn } from '../../common/listen.js';
 
 /** Faults of the network rather than of XAPI, keyed by host uuid. */
 export class WireFaults {

@@ -5,81 +5,16 @@
 
 import ssh2 from 'ssh2'; // CommonJS: named imports do not resolve under ESM
 import type { Algorithms, Connection } from 'ssh2';
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import type { SshHostKeys } from '../../common/ssh-keys.js';
 import type { XapiBackend } from './backend.js';
 import { SSH_ALGORITHMS_XS8, type SshAlgorithms } from '../crypto-policy.js';
-import { closeServer, listenOn } from './listen.js';
+import { closeServer, listenOn } from '../../common/listen.js';
 
-/** A host's SSH host keys, private, in OpenSSH format. */
-export interface SshHostKeys {
-  ed25519: string;
-  ecdsa: string;
-}
+// Host keys and known_hosts lines live in providers/common/ssh-keys.ts (the Proxmox lab uses them
+// too); re-exported under the names this simulator's callers know.
+export { generateSshHostKeys, knownHostsLines, loadOrCreateSshHostKeys, publicKeyEntry, privateKeyFingerprint as sshFingerprint, type SshHostKeys } from '../../common/ssh-keys.js';
 
-const { Server, utils } = ssh2;
-
-/**
- * Whether ssh2 can read a private key back. ssh2 1.17's keygen strips leading zero bytes of an
- * ed25519 public key, so about 1 key in 256 comes out malformed (mscdex/ssh2#1390) and fails here.
- */
-function readable(privateKey: string): boolean {
-  return !(utils.parseKey(privateKey) instanceof Error);
-}
-
-/** A new key pair's private key, drawn again until ssh2 can read it back. */
-function generateKey(type: 'ed25519' | 'ecdsa', comment: string): string {
-  for (;;) {
-    const key = (type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256, comment }) : utils.generateKeyPairSync('ed25519', { comment })).private;
-    if (readable(key)) return key;
-  }
-}
-
-export function generateSshHostKeys(comment = 'root@xenserver'): SshHostKeys {
-  return { ed25519: generateKey('ed25519', comment), ecdsa: generateKey('ecdsa', comment) };
-}
-
-/**
- * The keys kept as `<dir>/<name>.ssh_host_{ed25519,ecdsa}_key`, each generated and written when
- * missing, or when ssh2 cannot read it (one written malformed before the check above existed).
- */
-export function loadOrCreateSshHostKeys(dir: string, name: string): SshHostKeys {
-  const load = (type: 'ed25519' | 'ecdsa'): string => {
-    const file = path.join(dir, `${name}.ssh_host_${type}_key`);
-    const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-    if (kept !== undefined && readable(kept)) return kept;
-    const key = generateKey(type, `root@${name}`);
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(file, key, { mode: 0o600 });
-    return key;
-  };
-  return { ed25519: load('ed25519'), ecdsa: load('ecdsa') };
-}
-
-function parsed(privateKey: string) {
-  const k = utils.parseKey(privateKey);
-  if (k instanceof Error) throw k;
-  return Array.isArray(k) ? k[0] : k;
-}
-
-/** "ssh-ed25519 AAAA..." for a known_hosts line. */
-export function publicKeyEntry(privateKey: string): string {
-  const k = parsed(privateKey);
-  return `${k.type} ${k.getPublicSSH().toString('base64')}`;
-}
-
-/** OpenSSH's fingerprint form: "SHA256:<base64 without padding>". */
-export function sshFingerprint(privateKey: string): string {
-  const blob = parsed(privateKey).getPublicSSH();
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
-}
-
-/** known_hosts lines for one host reached at 127.0.0.1:port (OpenSSH writes "[host]:port" for non-22 ports). */
-export function knownHostsLines(host: string, port: number, keys: SshHostKeys): string[] {
-  const who = port === 22 ? host : `[${host}]:${port}`;
-  return [publicKeyEntry(keys.ed25519), publicKeyEntry(keys.ecdsa)].map((e) => `${who} ${e}`);
-}
+const { Server } = ssh2;
 
 export interface SshAgentOptions {
   /** Host keys (OpenSSH private keys). */

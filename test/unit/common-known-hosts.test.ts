@@ -16,7 +16,7 @@ import {
   knownKeyTypes,
   parseKnownHosts,
   sshFingerprint,
-} from '../../providers/xenserver/client/known-hosts.js';
+} from '../../providers/common/known-hosts.js';
 import { tempDir, writeTemp } from './xen-client-harness.js';
 
 const ed = (): string => ssh2.utils.generateKeyPairSync('ed25519').public.trim();

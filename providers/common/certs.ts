@@ -1,5 +1,5 @@
 // TLS identities of simulated hosts: a self-signed RSA-2048 / SHA-256 certificate per host (what a
-// fresh XenServer install generates), made with the `selfsigned` package, and the SHA-256
+// fresh XenServer or Proxmox install generates), made with the `selfsigned` package, and the SHA-256
 // fingerprint clients pin. Certificates can be kept in a directory so a lab restarted from it keeps
 // the same pins.
 
