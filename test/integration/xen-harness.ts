@@ -7,19 +7,17 @@
 // generation is most of a lab's start-up time); every lab still starts from a fresh world.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import assert from 'node:assert/strict';
 import type { Diagnostic } from '../../engine/diagnostics.js';
-import type { Attrs, Observed, PlannedChange, ProviderContext } from '../../engine/provider.js';
-import { attrsForState, diffInstance } from '../../engine/plan/diff.js';
-import type { ValueObject } from '../../engine/lang/value.js';
-import { loadSchemaFile, schemaDir } from '../../engine/schema/load.js';
-import type { ResourceSchema } from '../../engine/schema/types.js';
+import type { Attrs, Observed, PlannedChange } from '../../engine/provider.js';
 import { readConfig, type XenConfig } from '../../providers/xenserver/config.js';
 import { providerXenserver } from '../../providers/xenserver/index.js';
 import { openSession, type XenSession } from '../../providers/xenserver/session.js';
 import { startLab, type Lab, type LabOptions } from '../../providers/xenserver/sim/lab.js';
+import { keyCache, providerCtx } from './lab-harness.js';
+
+export { assertObservedMatches, change, planOf, providerCtx, schemaOf, withDefaults, type RecordingContext } from './lab-harness.js';
+
+const KEYS = keyCache('poolform-test-lab-keys', 'hosts');
 
 export interface XenLab {
   lab: Lab;
@@ -31,40 +29,12 @@ export interface XenLab {
   stop(): Promise<void>;
 }
 
-const KEY_CACHE = path.join(os.tmpdir(), 'poolform-test-lab-keys');
-const KEY_CACHE_MAX_AGE_MS = 7 * 24 * 3600_000;
-
-/** A fresh lab directory holding only cached keys (the lab generates and writes missing ones). */
-function labDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poolform-xen-test-'));
-  try {
-    if (Date.now() - fs.statSync(KEY_CACHE).mtimeMs < KEY_CACHE_MAX_AGE_MS) fs.cpSync(KEY_CACHE, path.join(dir, 'hosts'), { recursive: true });
-  } catch {
-    // no cache yet
-  }
-  return dir;
-}
-
-/** Publishes the lab's keys as the cache: copied aside, then renamed in one step (parallel test files). */
-function refreshCache(dir: string): void {
-  const tmp = `${KEY_CACHE}.${process.pid}.${Date.now()}`;
-  try {
-    fs.cpSync(path.join(dir, 'hosts'), tmp, { recursive: true });
-    const old = `${tmp}.old`;
-    if (fs.existsSync(KEY_CACHE)) fs.renameSync(KEY_CACHE, old);
-    fs.renameSync(tmp, KEY_CACHE);
-    fs.rmSync(old, { recursive: true, force: true });
-  } catch {
-    fs.rmSync(tmp, { recursive: true, force: true }); // another file won the race: fine
-  }
-}
-
 /** Starts a lab (instant operations unless `latencyScale` says otherwise) and its provider config. */
 export async function startXenLab(opts: LabOptions = {}, providerOverrides: Attrs = {}): Promise<XenLab> {
-  const dir = labDir();
-  const cached = fs.existsSync(path.join(dir, 'hosts')) ? fs.readdirSync(path.join(dir, 'hosts')).length : 0;
+  const dir = KEYS.labDir('poolform-xen-test-');
+  const cached = KEYS.count(dir);
   const lab = await startLab({ latencyScale: 0, ...opts, dir });
-  if (fs.readdirSync(path.join(dir, 'hosts')).length > cached) refreshCache(dir);
+  if (KEYS.count(dir) > cached) KEYS.refresh(dir);
   const coord = lab.hosts[0]!;
   const providerConfig: Attrs = {
     url: coord.url,
@@ -94,27 +64,6 @@ export async function startXenLab(opts: LabOptions = {}, providerOverrides: Attr
       await lab.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
-  };
-}
-
-export interface RecordingContext extends ProviderContext {
-  /** Task refs the step journalled, in order. */
-  tasks: string[];
-  logs: string[];
-}
-
-/** A ProviderContext for one step (`step` is its address), recording tasks and log lines. */
-export function providerCtx(step = 'test.step', signal: AbortSignal = new AbortController().signal): RecordingContext {
-  const tasks: string[] = [];
-  const logs: string[] = [];
-  return {
-    rootDir: process.cwd(),
-    signal,
-    step,
-    tasks,
-    logs,
-    log: (m) => void logs.push(m),
-    task: (t) => void tasks.push(t),
   };
 }
 
@@ -166,11 +115,6 @@ export async function withLab(opts: LabOptions, body: (x: XenLab, s: XenSession,
   }
 }
 
-/** A planned change as the engine hands it to the provider; the type is the address's first part. */
-export function change(address: string, action: PlannedChange['action'], after: Attrs | null, before: Attrs | null = null, changed: string[] = []): PlannedChange {
-  return { address, type: address.split('.')[0]!, action, before, after, changedPaths: changed.map((c) => [c]) };
-}
-
 /** The provider's whole preflight (pool checks and every type's) of `changes`, through `s`. */
 export async function providerPreflight(s: XenSession, changes: PlannedChange[]): Promise<Diagnostic[]> {
   return providerXenserver.preflight!(changes, new Map(), { ...providerCtx(), session: async () => s });
@@ -182,40 +126,3 @@ export async function observeOne(s: XenSession, type: string, id: string): Promi
   return got.get(type)?.find((o) => o.id === id);
 }
 
-/** Every attribute observation reports equals what create/update returned for it. */
-export function assertObservedMatches(observed: Observed | undefined, returned: Attrs): void {
-  assert.ok(observed, 'observed');
-  for (const [k, v] of Object.entries(observed.attrs)) assert.deepEqual(v, returned[k], `attribute ${k}`);
-}
-
-const schemas = new Map<string, ResourceSchema>();
-
-/** A xenserver resource type's schema, loaded once. */
-export function schemaOf(type: string): ResourceSchema {
-  let schema = schemas.get(type);
-  if (!schema) schemas.set(type, (schema = loadSchemaFile(path.join(schemaDir(), `${type}.json`))));
-  return schema;
-}
-
-/** What apply hands the provider: the configuration with the schema's defaults filled in. */
-export function withDefaults(type: string, config: Attrs): Attrs {
-  const out: Attrs = { ...config };
-  for (const [k, m] of Object.entries(schemaOf(type).attributes)) if (out[k] === undefined && m.default !== undefined) out[k] = m.default;
-  return out;
-}
-
-/**
- * The engine's plan of one instance given what apply stored and what observation sees now;
- * `applied` is the configuration the stored result was applied with (default: `config`).
- */
-export function planOf(type: string, config: Attrs, stored: { id: string; attrs: Attrs }, observed: Attrs | null, applied: Attrs = config) {
-  const schema = schemaOf(type);
-  return diffInstance({
-    schema,
-    config: config as ValueObject,
-    prior: { address: `${type}.t`, mode: 'managed', type, provider: 'provider.xenserver', id: stored.id, attributes: attrsForState(schema, stored.attrs, applied as ValueObject, 's').attributes, dependencies: [] },
-    observed,
-    salt: 's',
-    ignoreChanges: { all: false, paths: [] },
-  });
-}
