@@ -58,7 +58,6 @@ test('a clone task fails mid-apply: state keeps what finished, the next plan is 
 
 test(
   'a failed clone leaves no half-made VM on the platform',
-  { todo: 'the failed qmclone leaves its placeholder VM ("VM 101", lock clone) behind; neither the lab nor the provider removes it (see report)' },
   async () => {
     const e = await startPveE2e({ nodes: 3 });
     try {

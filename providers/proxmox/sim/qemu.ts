@@ -486,7 +486,8 @@ export async function cloneGuest(ctx: Ctx): Promise<string> {
         throw e;
       }
     },
-    { release },
+    // A failed clone leaves no half-made VM: Proxmox removes the target's config.
+    { release, onFailure: () => void (d.guests.get(newid) === g && d.guests.delete(newid)) },
   );
 }
 

@@ -93,11 +93,13 @@ export class SimState {
 
   /**
    * Starts a worker task on a node: returns its UPID now, runs `run` after the type's latency, and
-   * releases `release` when it ends. An armed task fault fails it instead.
+   * releases `release` when it ends. An armed task fault fails it instead (then `onFailure` runs).
    */
-  startTask(node: SimNode, type: string, id: string, user: string, run: () => void | Promise<void>, opts: { release?: () => void; failure?: string } = {}): string {
+  startTask(node: SimNode, type: string, id: string, user: string, run: () => void | Promise<void>, opts: { release?: () => void; failure?: string; onFailure?: () => void } = {}): string {
     const injected = this.faults.takeTaskFailure(type);
     const failure = opts.failure ?? injected;
+    // A task that fails before its work undoes what it claimed up front (a clone's placeholder VM).
+    const release = failure !== undefined && opts.onFailure ? () => (opts.onFailure!(), opts.release?.()) : opts.release;
     return this.tasks.start({
       node: node.name,
       type,
@@ -106,7 +108,7 @@ export class SimState {
       ms: this.faults.taskLatency(type),
       ...(failure !== undefined ? { failure } : {}),
       run,
-      ...(opts.release ? { finally: opts.release } : {}),
+      ...(release ? { finally: release } : {}),
     });
   }
 
