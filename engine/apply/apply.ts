@@ -71,10 +71,13 @@ function seed(req: ApplyRequest, stateByAddr: Map<string, ResourceInstanceState>
  * The slot's expansion with `each.value` evaluated again when the plan saw it unknown
  * (for_each over another resource's instances): by now what it depends on is applied.
  */
-function freshExpansion(ctx: EvalContext, slot: Slot): ExpansionResult {
+function freshExpansion(ctx: EvalContext, slot: Slot, fresh: WeakMap<ExpansionResult, ExpansionResult>): ExpansionResult {
   const { exp, key } = slot;
   if (exp.kind !== 'each' || isWhollyKnown(exp.eachValues?.get(key as string) ?? null)) return exp;
-  return ctx.expand(slot.mi, slot.r.count, slot.r.forEach, slot.r.range, describeResource(slot.r)) ?? exp;
+  // Every instance waits on the same dependencies as the for_each expression: once is enough.
+  let again = fresh.get(exp);
+  if (!again) fresh.set(exp, (again = ctx.expand(slot.mi, slot.r.count, slot.r.forEach, slot.r.range, describeResource(slot.r)) ?? exp));
+  return again;
 }
 
 const VERB: Record<string, string> = { create: 'Creating', update: 'Modifying', delete: 'Destroying', read: 'Reading', import: 'Importing' };
@@ -83,6 +86,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
   const { plan, registry, sessions, pctx: basePctx, journal, diags } = req;
   const stateByAddr = new Map(req.state.resources.map((r) => [r.address, r]));
   const slots = seed(req, stateByAddr);
+  const reExpanded = new WeakMap<ExpansionResult, ExpansionResult>();
   const salt = req.state.lineage;
   const byAddr = new Map(plan.changes.map((c) => [c.address, c]));
 
@@ -187,7 +191,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
       if (!slot) throw new Error(`${c.address} is no longer in the configuration`);
       const schema = registry.schema(c.type)!;
       const local = new Diagnostics();
-      const value = evaluateInstance(req.ctx, slot.mi, slot.r, schema, freshExpansion(req.ctx, slot), slot.key, local);
+      const value = evaluateInstance(req.ctx, slot.mi, slot.r, schema, freshExpansion(req.ctx, slot, reExpanded), slot.key, local);
       if (local.hasErrors) {
         stepDiags.add(local);
         throw new Error(local.errors.map((d) => d.summary + (d.detail ? `: ${d.detail}` : '')).join('; '));

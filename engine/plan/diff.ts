@@ -133,7 +133,10 @@ export function diffInstance(raw: InstanceDiffInput): InstanceDiff {
       const was = prior!.attributes[name];
       const now = observed[name];
       if (!valuesEqual(was as Value, now as Value)) {
-        if (meta.drift === 'desired' && !meta.computed) drift.push({ path: [name], before: was, after: now, afterUnknown: false, sensitive: false, forcesReplacement: false });
+        // A computed attribute is drift only when the configuration sets it (x-optional): then it
+        // is the user's value that moved, as the plan below treats it.
+        const userOwned = !meta.computed || (meta.optional && name in config && config[name] !== null);
+        if (meta.drift === 'desired' && userOwned) drift.push({ path: [name], before: was, after: now, afterUnknown: false, sensitive: false, forcesReplacement: false });
         current![name] = now;
       }
     }

@@ -59,7 +59,11 @@ export function canonicalSets<T extends ValueObject | Record<string, unknown>>(a
   return out ?? obj;
 }
 
-/** Whether a schema has any set attribute (most have none: no copying then). */
+const setsIn = new WeakMap<Record<string, AttributeMeta>, boolean>();
+
+/** Whether a schema has any set attribute (most have none: no copying then). Known once per schema. */
 export function hasSets(attrs: Record<string, AttributeMeta>): boolean {
-  return Object.values(attrs).some((m) => m.set || (m.nested !== undefined && hasSets(m.nested)));
+  let known = setsIn.get(attrs);
+  if (known === undefined) setsIn.set(attrs, (known = Object.values(attrs).some((m) => m.set || (m.nested !== undefined && hasSets(m.nested)))));
+  return known;
 }

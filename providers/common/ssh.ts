@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { Client, type ConnectConfig } from 'ssh2';
+import { abortError } from './abort.js';
 import { blobKeyType, checkHostKey, knownHostName, knownKeyTypes, parseKnownHosts, sshFingerprint, type KnownHostEntry } from './known-hosts.js';
 import type { MakeTransportError } from './tls.js';
 
@@ -77,6 +78,7 @@ export async function sshExec(
   }
   const entries = parseKnownHosts(text).entries;
   const timeoutMs = target.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (signal?.aborted) throw abortError(signal); // aborted while the file was read: the listener below would never fire
 
   return new Promise<ShellOutput>((resolve, reject) => {
     const client = new Client();
@@ -249,9 +251,4 @@ function describeSshError(err: Error & { level?: string; code?: string }, target
       return fail(`cannot reach SSH at ${label} (${err.code}): ${reach}`, label, 'unreachable');
   }
   return fail(`SSH to ${label} failed (${err.message}): ${reach}`, label, 'protocol');
-}
-
-/** The signal's reason when it is an Error, else a DOMException named AbortError. */
-export function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted', 'AbortError');
 }

@@ -3,6 +3,7 @@
 // nodes over SSH, and how hard to push each node.
 
 import type { Attrs } from '../../engine/provider.js';
+import { num, sshLogin, str } from '../common/provider-config.js';
 import type { PveAuth, PveEndpoint, PveSshEndpoint } from './client/types.js';
 
 export interface PveNodeConfig {
@@ -19,29 +20,14 @@ export interface PveConfig {
   networkCheckMs: number;
 }
 
-const DEFAULT_MAX_CONCURRENCY = 4;
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-/** Steps that may run against one node at once (max_concurrency), read from the raw provider block. */
-export function maxConcurrency(attrs: Attrs | undefined): number {
-  const n = num(attrs?.max_concurrency);
-  return n !== undefined && n >= 1 ? n : DEFAULT_MAX_CONCURRENCY;
-}
-
 /** "user@realm!id=secret" → the token's id and secret (the id is everything before the first "="). */
-export function parseApiToken(token: string): { tokenId: string; secret: string } | undefined {
+function parseApiToken(token: string): { tokenId: string; secret: string } | undefined {
   const m = /^([^@!=\s]+@[^@!=\s]+![A-Za-z][A-Za-z0-9._-]*)=(\S+)$/.exec(token);
   return m ? { tokenId: m[1], secret: m[2] } : undefined;
 }
 
 /** host and port of "host:port", "[v6]:port" or "host" (port 22). */
-export function splitHostPort(text: string, defaultPort: number): { host: string; port: number } {
+function splitHostPort(text: string, defaultPort: number): { host: string; port: number } {
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]+)(?::(\d+))?$/.exec(text);
   if (!m) return { host: text, port: defaultPort };
   return { host: m[1], port: m[2] ? Number(m[2]) : defaultPort };
@@ -62,6 +48,7 @@ export function readConfig(attrs: Attrs): PveConfig {
     auth = { kind: 'password', username: str(attrs.username) ?? 'root@pam', password };
   }
   const timeoutMs = num(attrs.timeout_ms);
+  const login = sshLogin(attrs);
   const nodes = new Map<string, PveNodeConfig>();
   for (const [name, n] of Object.entries(rawNodes)) {
     const url = str(n?.api_url);
@@ -71,16 +58,7 @@ export function readConfig(attrs: Attrs): PveConfig {
     const fp = str(n.tls_fingerprint);
     nodes.set(name, {
       api: { node: name, url, fingerprints: fp ? [fp] : [], caFile: str(attrs.ca_file), timeoutMs },
-      ssh: {
-        node: name,
-        host: ssh.host,
-        port: ssh.port,
-        username: str(attrs.ssh_username) ?? 'root',
-        password: str(attrs.ssh_password),
-        privateKey: str(attrs.ssh_private_key),
-        knownHostsFile: str(attrs.known_hosts_file) ?? `${process.env.HOME ?? ''}/.ssh/known_hosts`,
-        timeoutMs,
-      },
+      ssh: { node: name, host: ssh.host, port: ssh.port, ...login },
     });
   }
   if (nodes.size === 0) throw new Error('provider "proxmox": nodes must name at least one node');

@@ -8,11 +8,18 @@ import { connectPve } from './client/api.js';
 import { pveSsh } from './client/ssh.js';
 import { PveTransportError, type PveClient, type ShellOutput, type TaskOptions } from './client/types.js';
 import type { PveConfig, PveNodeConfig } from './config.js';
-import { readSnapshot, splitStatus, type Part, type Snapshot } from './snapshot.js';
+import { readSnapshot, splitStatus, type Part, type Rec, type Snapshot } from './snapshot.js';
+
+interface Chosen {
+  node: string;
+  client: PveClient;
+  status: ReturnType<typeof splitStatus>;
+}
 
 export class PveSession implements Session {
   private readonly clients = new Map<string, Promise<PveClient>>();
-  private chosen: Promise<{ node: string; client: PveClient }> | undefined;
+  /** The chosen node with the /cluster/status it answered (the snapshot's 'status' part until invalidate()). */
+  private chosen: Promise<Chosen> | undefined;
   /** Parts read since the last change, each its own read (so a step asking for one part pays for one). */
   private parts = new Map<Part, Promise<Snapshot>>();
 
@@ -50,6 +57,10 @@ export class PveSession implements Session {
    * is an error naming each node and why.
    */
   api(signal?: AbortSignal): Promise<{ node: string; client: PveClient }> {
+    return this.chooseOnce(signal);
+  }
+
+  private chooseOnce(signal?: AbortSignal): Promise<Chosen> {
     if (!this.chosen) {
       const p = this.choose(signal);
       this.chosen = p;
@@ -60,15 +71,15 @@ export class PveSession implements Session {
     return this.chosen;
   }
 
-  private async choose(signal?: AbortSignal): Promise<{ node: string; client: PveClient }> {
+  private async choose(signal?: AbortSignal): Promise<Chosen> {
     const failures: string[] = [];
-    let standalone: { node: string; client: PveClient } | undefined;
+    let standalone: Chosen | undefined;
     for (const node of this.nodeNames()) {
       try {
         const client = await this.client(node, signal);
-        const { cluster } = splitStatus((await client.get<Record<string, unknown>[]>('/cluster/status', undefined, { signal })) ?? []);
-        if (cluster) return { node, client };
-        standalone ??= { node, client };
+        const status = splitStatus((await client.get<Rec[]>('/cluster/status', undefined, { signal })) ?? []);
+        if (status.cluster) return { node, client, status };
+        standalone ??= { node, client, status };
       } catch (e) {
         if (signal?.aborted) throw e;
         // Bad credentials or a wrong certificate are the user's to fix, not a reason to try elsewhere.
@@ -85,7 +96,8 @@ export class PveSession implements Session {
     const reads = parts.map((part) => {
       let p = this.parts.get(part);
       if (!p) {
-        p = readSnapshot(this, [part], signal);
+        // The status part is the answer the node was chosen by: read once per change, not twice.
+        p = part === 'status' ? this.chooseOnce(signal).then(({ node, status }) => ({ apiNode: node, ...status, unreachable: new Map() })) : readSnapshot(this, [part], signal);
         this.parts.set(part, p);
         const mine = p;
         p.catch(() => {

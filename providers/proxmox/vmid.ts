@@ -65,3 +65,15 @@ export async function withNewVmid<T>(client: PveClient, cluster: string, create:
   }
   throw new Error(`could not get a free VMID after ${ATTEMPTS} attempts (other programs keep taking them): ${(last as Error)?.message ?? ''}`, { cause: last });
 }
+
+/**
+ * Runs `create` with the VMID the configuration gives, or with a new one (withNewVmid) when it gives
+ * none; answers the id the guest got. `client` is the cluster-wide client, asked for only when needed.
+ */
+export async function createWithVmid(given: unknown, client: () => Promise<PveClient>, cluster: string, create: (vmid: number) => Promise<unknown>, signal?: AbortSignal): Promise<number> {
+  if (typeof given === 'number') {
+    await create(given);
+    return given;
+  }
+  return (await withNewVmid(await client(), cluster, create, signal)).vmid;
+}

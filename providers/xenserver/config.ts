@@ -2,6 +2,7 @@
 // how to reach hosts over SSH, and how hard to push the coordinator.
 
 import type { Attrs } from '../../engine/provider.js';
+import { num, sshLogin, str } from '../common/provider-config.js';
 import type { SshEndpoint, XapiEndpoint } from './client/types.js';
 
 export interface XenConfig {
@@ -9,24 +10,6 @@ export interface XenConfig {
   ssh: Omit<SshEndpoint, 'host' | 'port'> & { port: number };
   /** How long a host may stay silent after a management move before it is rolled back. */
   managementCheckMs: number;
-}
-
-const DEFAULT_MAX_CONCURRENCY = 4;
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-/**
- * Steps that may run against the pool coordinator at once (max_concurrency). Read apart from
- * readConfig: the engine asks for queue limits with the raw provider block, before any session.
- */
-export function maxConcurrency(attrs: Attrs | undefined): number {
-  const n = num(attrs?.max_concurrency);
-  return n !== undefined && n >= 1 ? n : DEFAULT_MAX_CONCURRENCY;
 }
 
 /** The provider block's attributes (already validated against schemas/xenserver.json). */
@@ -45,14 +28,7 @@ export function readConfig(attrs: Attrs): XenConfig {
       caFile: str(attrs.ca_file),
       timeoutMs: num(attrs.timeout_ms),
     },
-    ssh: {
-      port: num(attrs.ssh_port) ?? 22,
-      username: str(attrs.ssh_username) ?? 'root',
-      password: str(attrs.ssh_password),
-      privateKey: str(attrs.ssh_private_key),
-      knownHostsFile: str(attrs.known_hosts_file) ?? `${process.env.HOME ?? ''}/.ssh/known_hosts`,
-      timeoutMs: num(attrs.timeout_ms),
-    },
+    ssh: { port: num(attrs.ssh_port) ?? 22, ...sshLogin(attrs) },
     managementCheckMs: num(attrs.management_check_ms) ?? 30_000,
   };
 }

@@ -4,19 +4,15 @@
 // servers accept only a host version's own list, so a client that drifts from the platform's
 // policy fails in the tests rather than in the field.
 
+import type { SshAlgorithms } from '../common/ssh.js';
+
+/** ssh2's `algorithms` option shape (defined with the shared SSH client). */
+export type { SshAlgorithms };
+
 export const TLS_MIN_VERSION = 'TLSv1.2' as const;
 export const TLS_MAX_VERSION = 'TLSv1.2' as const;
 /** OpenSSL names of the suites XenServer 8 accepts on port 443 (8.2 also lists two CBC suites). */
 export const TLS_CIPHERS = ['ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES128-GCM-SHA256'].join(':');
-
-/** ssh2's `algorithms` option shape. Certificate host-key types are listed by 8.2 but not offered (ssh2 has none). */
-export interface SshAlgorithms {
-  kex: string[];
-  cipher: string[];
-  hmac: string[];
-  serverHostKey: string[];
-  compress: string[];
-}
 
 /** XenServer 8 (seed 001). */
 export const SSH_ALGORITHMS_XS8: SshAlgorithms = {
@@ -27,7 +23,7 @@ export const SSH_ALGORITHMS_XS8: SshAlgorithms = {
   compress: ['none'],
 };
 
-/** Citrix Hypervisor 8.2 with XS82E015 (seed 000). */
+/** Citrix Hypervisor 8.2 with XS82E015 (seed 000), less the certificate host-key types it lists (ssh2 has none). */
 export const SSH_ALGORITHMS_CH82: SshAlgorithms = {
   kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group-exchange-sha256', 'diffie-hellman-group14-sha1'],
   cipher: ['chacha20-poly1305@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-cbc', 'aes192-cbc', 'aes256-cbc'],

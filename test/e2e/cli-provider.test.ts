@@ -156,3 +156,30 @@ test('an unreachable platform is reported once, at its provider block', () => {
   assert.match(p.stderr, /injected failure: store platform\.json cannot be reached/);
   assert.doesNotMatch(p.stderr, /Cannot read|could not run/);
 });
+
+test('for_each over another resource\'s instances: each.value, unknown at plan, is known when the step runs', () => {
+  const dir = tmpConfig({
+    'main.hcl': `${USE_TEST_PROVIDER}
+provider "test" {
+  store = "platform.json"
+}
+resource "test_object" "vm" {
+  for_each = toset(["app1", "app2"])
+  name     = each.key
+}
+resource "test_object" "ha" {
+  for_each = test_object.vm
+  name     = "ha-\${each.value.uuid}"
+}
+`,
+  });
+  const ap = poolform(dir, ['apply', '-auto-approve']);
+  assert.equal(ap.code, 0, ap.stderr + ap.stdout);
+  const byAddr = new Map(readState(dir).resources.map((r: { address: string; attributes: Record<string, unknown> }) => [r.address, r.attributes]));
+  for (const k of ['app1', 'app2']) {
+    const uuid = byAddr.get(`test_object.vm["${k}"]`)?.uuid;
+    assert.equal(typeof uuid, 'string');
+    assert.equal(byAddr.get(`test_object.ha["${k}"]`)?.name, `ha-${uuid as string}`);
+  }
+  assert.equal(poolform(dir, ['plan', '-detailed-exitcode']).code, 0);
+});

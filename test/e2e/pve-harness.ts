@@ -17,6 +17,25 @@ export interface PveE2e extends ExampleRun {
   stop(): Promise<void>;
 }
 
+/** What examples/proxmox-cluster manages on a 3-node lab, sorted. */
+export const EXAMPLE_ADDRESSES = [
+  'proxmox_cluster.lab',
+  'proxmox_cluster_node.member["pve2"]',
+  'proxmox_cluster_node.member["pve3"]',
+  'proxmox_cluster_options.datacenter',
+  'proxmox_ha_resource.app["app1"]',
+  'proxmox_ha_resource.app["app2"]',
+  'proxmox_ha_rule.apps',
+  'proxmox_node_network.net["pve1"]',
+  'proxmox_node_network.net["pve2"]',
+  'proxmox_node_network.net["pve3"]',
+  'proxmox_storage.ceph',
+  'proxmox_storage.nfs',
+  'proxmox_vm.app["app1"]',
+  'proxmox_vm.app["app2"]',
+  'proxmox_vm_template.debian',
+];
+
 /** A lab (instant tasks) and a fresh copy of the example pointed at it. */
 export async function startPveE2e(opts: PveLabOptions = {}): Promise<PveE2e> {
   const x = await startPveTestLab({ latencyScale: 0, ...opts });

@@ -85,6 +85,22 @@ export async function formCluster(x: PveTestLab, members = x.lab.nodes.length, n
   return s;
 }
 
+/** A fresh lab of `nodes` nodes formed into one cluster (formCluster), and its session; the lab is stopped if forming fails. */
+export async function startCluster(nodes = 3): Promise<{ x: PveTestLab; s: PveSession }> {
+  const x = await startPveTestLab({ nodes });
+  try {
+    return { x, s: await formCluster(x) };
+  } catch (e) {
+    await x.stop();
+    throw e;
+  }
+}
+
+/** The provider's preflight of one change: the diagnostics about its address. */
+export async function diagnosticsOf(s: PveSession, c: PlannedChange): Promise<Diagnostic[]> {
+  return (await providerPreflight(s, [c])).filter((d) => d.address === c.address);
+}
+
 /** Runs `body` against a fresh lab with a session; session and lab are stopped afterwards, pass or fail. */
 export async function withPveLab(opts: PveLabOptions, body: (x: PveTestLab, s: PveSession) => Promise<void>): Promise<void> {
   const x = await startPveTestLab(opts);

@@ -12,7 +12,7 @@ import { blocksAsAttrs, normalize } from '../../providers/proxmox/network-plan.j
 import { nodeNetwork } from '../../providers/proxmox/resources/node-network.js';
 import type { PveSession } from '../../providers/proxmox/session.js';
 import type { Rec } from '../../providers/proxmox/snapshot.js';
-import { change, formCluster, observeOne, planOf, providerCtx, providerPreflight, startPveTestLab, type PveTestLab } from './pve-harness.js';
+import { change, diagnosticsOf, observeOne, planOf, providerCtx, providerPreflight, type PveTestLab, startCluster, startPveTestLab } from './pve-harness.js';
 
 const TYPE = 'proxmox_node_network';
 
@@ -37,10 +37,7 @@ describe('proxmox_node_network apply', () => {
   let s: PveSession;
   const nodes = ['pve1', 'pve2', 'pve3'];
   const results = new Map<string, { id: string; attrs: Attrs }>();
-  before(async () => {
-    x = await startPveTestLab({ nodes: 3 });
-    s = await formCluster(x);
-  });
+  before(async () => void ({ x, s } = await startCluster()));
   after(() => x.stop());
 
   it('bond + VLAN-aware bridge + VLAN on every node: one reload per node, journalled; the next plan is empty', async () => {
@@ -94,7 +91,7 @@ describe('proxmox_node_network apply', () => {
     await c.post('/nodes/pve3/network', { iface: 'vmbr9', type: 'bridge', comments: 'by hand' });
     s.invalidate();
     const cfg = netConfig('pve3', { ...BENCH(3), vlan: [] });
-    const d = (await providerPreflight(s, [change(`${TYPE}.n`, 'update', cfg, results.get('pve3')!.attrs)])).filter((x) => x.address === `${TYPE}.n`);
+    const d = await diagnosticsOf(s, change(`${TYPE}.n`, 'update', cfg, results.get('pve3')!.attrs));
     assert.equal(d.length, 1);
     assert.match(d[0]!.summary, /Node pve3 has staged network changes poolform did not make/);
     assert.match(d[0]!.detail!, /\+iface vmbr9/);
@@ -127,12 +124,12 @@ describe('proxmox_node_network apply', () => {
 
   it('an Open vSwitch bond mode without ovs is refused before anything runs; OVS on a node without it fails with nothing staged', async () => {
     const bad = netConfig('pve2', { bond: [{ name: 'bond1', slaves: ['eno4', 'eno5'], mode: 'balance-slb' }], bridge: [{ name: 'vmbr2', ports: ['bond1'] }] });
-    const d = (await providerPreflight(s, [change(`${TYPE}.m`, 'create', bad)])).filter((x) => x.address === `${TYPE}.m`);
+    const d = await diagnosticsOf(s, change(`${TYPE}.m`, 'create', bad));
     assert.equal(d.length, 1, JSON.stringify(d));
     assert.match(d[0]!.summary, /mode balance-slb needs Open vSwitch/);
     assert.match(d[0]!.detail!, /set ovs = true/);
     const linuxOnOvs = netConfig('pve2', { bond: [{ name: 'bond1', slaves: ['eno4', 'eno5'], mode: 'balance-rr', ovs: true }], bridge: [{ name: 'vmbr2', ports: ['bond1'], ovs: true }] });
-    const d2 = (await providerPreflight(s, [change(`${TYPE}.m`, 'create', linuxOnOvs)])).filter((x) => x.address === `${TYPE}.m`);
+    const d2 = await diagnosticsOf(s, change(`${TYPE}.m`, 'create', linuxOnOvs));
     assert.match(d2[0]!.summary, /mode balance-rr is a Linux bond mode/);
     const ovs = netConfig('pve2', { bond: [{ name: 'bond1', slaves: ['eno4', 'eno5'], mode: 'balance-slb', ovs: true }], bridge: [{ name: 'vmbr2', ports: ['bond1'], ovs: true }] });
     const reloads = x.lab.sim.reloadCount('pve2');
@@ -148,7 +145,7 @@ describe('proxmox_node_network with Open vSwitch', () => {
     try {
       const s = await x.session();
       const cfg = netConfig('pve1', { bond: [{ name: 'bond1', slaves: ['eno4', 'eno5'], mode: 'lacp-balance-tcp', ovs: true }], bridge: [{ name: 'vmbr2', ports: ['bond1'], ovs: true, cidr: '10.20.30.11/24' }] });
-      assert.deepEqual((await providerPreflight(s, [change(`${TYPE}.o`, 'create', cfg)])).filter((d) => d.address === `${TYPE}.o`), []);
+      assert.deepEqual(await diagnosticsOf(s, change(`${TYPE}.o`, 'create', cfg)), []);
       const res = await nodeNetwork.create(s, cfg, providerCtx());
       const seen = await observeOne(s, TYPE, 'pve1');
       assert.deepEqual(seen?.attrs, res.attrs);

@@ -8,7 +8,6 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Diagnostic } from '../../engine/diagnostics.js';
 import type { Attrs } from '../../engine/provider.js';
 import { readConfig } from '../../providers/proxmox/config.js';
 import { SAVED } from '../../providers/proxmox/network-guard.js';
@@ -16,7 +15,7 @@ import { blocksAsAttrs, normalize } from '../../providers/proxmox/network-plan.j
 import { nodeNetwork } from '../../providers/proxmox/resources/node-network.js';
 import { openSession, type PveSession } from '../../providers/proxmox/session.js';
 import type { Rec } from '../../providers/proxmox/snapshot.js';
-import { change, formCluster, providerCtx, providerPreflight, startPveTestLab, type PveTestLab } from './pve-harness.js';
+import { change, diagnosticsOf, providerCtx, type PveTestLab, startCluster } from './pve-harness.js';
 
 const TYPE = 'proxmox_node_network';
 
@@ -34,22 +33,15 @@ async function ifaces(s: PveSession, node: string): Promise<Rec[]> {
   return (await (await s.client(node)).getEnvelope<Rec[]>(`/nodes/${node}/network`)).data;
 }
 
-async function diags(s: PveSession, c: ReturnType<typeof change>): Promise<Diagnostic[]> {
-  return (await providerPreflight(s, [c])).filter((d) => d.address === c.address);
-}
-
 describe('proxmox_node_network guarded changes', () => {
   let x: PveTestLab;
   let s: PveSession;
-  before(async () => {
-    x = await startPveTestLab({ nodes: 3 });
-    s = await formCluster(x);
-  });
+  before(async () => void ({ x, s } = await startCluster()));
   after(() => x.stop());
 
   it('moving the management bridge onto a bond: saved over SSH, checked after the one reload, kept', async () => {
     const cfg = netConfig('pve2', ONTO_BOND(2));
-    assert.deepEqual(await diags(s, change(`${TYPE}.g`, 'create', cfg)), []);
+    assert.deepEqual(await diagnosticsOf(s, change(`${TYPE}.g`, 'create', cfg)), []);
     const reloads = x.lab.sim.reloadCount('pve2');
     const ctx = providerCtx(`${TYPE}.g`);
     const res = await nodeNetwork.create(s, cfg, ctx);
@@ -86,17 +78,17 @@ describe('proxmox_node_network guarded changes', () => {
   });
 
   it('preflight: ports that do not exist or that another interface holds; removing the management address', async () => {
-    const missing = await diags(s, change(`${TYPE}.p`, 'create', netConfig('pve1', { bond: [{ name: 'bond1', slaves: ['eno9'], mode: 'active-backup' }] })));
+    const missing = await diagnosticsOf(s, change(`${TYPE}.p`, 'create', netConfig('pve1', { bond: [{ name: 'bond1', slaves: ['eno9'], mode: 'active-backup' }] })));
     assert.equal(missing.length, 1, JSON.stringify(missing));
     assert.match(missing[0]!.summary, /bond1: eno9 does not exist on node pve1/);
     assert.match(missing[0]!.suggestion ?? '', /^eno\d$/);
-    const taken = await diags(s, change(`${TYPE}.p`, 'create', netConfig('pve1', { bond: [{ name: 'bond1', slaves: ['eno1', 'eno4'], mode: 'active-backup' }] })));
+    const taken = await diagnosticsOf(s, change(`${TYPE}.p`, 'create', netConfig('pve1', { bond: [{ name: 'bond1', slaves: ['eno1', 'eno4'], mode: 'active-backup' }] })));
     assert.equal(taken.length, 1, JSON.stringify(taken));
     assert.match(taken[0]!.summary, /eno1 is already used by vmbr0 on node pve1/);
     assert.match(taken[0]!.detail!, /declare vmbr0 here/);
-    const gone = await diags(s, change(`${TYPE}.p`, 'create', netConfig('pve1', { bridge: [{ name: 'vmbr0', ports: ['eno1'], cidr: '10.20.50.11/24' }] })));
+    const gone = await diagnosticsOf(s, change(`${TYPE}.p`, 'create', netConfig('pve1', { bridge: [{ name: 'vmbr0', ports: ['eno1'], cidr: '10.20.50.11/24' }] })));
     assert.ok(gone.some((d) => /removes node pve1's management address 10\.20\.0\.11/.test(d.summary)), JSON.stringify(gone));
-    const order = await diags(s, change(`${TYPE}.p`, 'create', netConfig('pve1', { bridge: [{ name: 'vmbr10' }, { name: 'vmbr2' }] })));
+    const order = await diagnosticsOf(s, change(`${TYPE}.p`, 'create', netConfig('pve1', { bridge: [{ name: 'vmbr10' }, { name: 'vmbr2' }] })));
     assert.deepEqual(order.map((d) => d.summary), [], 'blocks are a set: any order is fine');
   });
 
@@ -104,7 +96,7 @@ describe('proxmox_node_network guarded changes', () => {
     const { ssh_password: _omit, ...noSsh } = x.providerConfig;
     const s2 = await openSession(readConfig(noSsh));
     try {
-      const d = await diags(s2, change(`${TYPE}.q`, 'create', netConfig('pve1', ONTO_BOND(1))));
+      const d = await diagnosticsOf(s2, change(`${TYPE}.q`, 'create', netConfig('pve1', ONTO_BOND(1))));
       assert.equal(d.length, 1, JSON.stringify(d));
       assert.match(d[0]!.summary, /Changing node pve1's management address 10\.20\.0\.11 needs SSH for the rollback/);
     } finally {
@@ -115,11 +107,11 @@ describe('proxmox_node_network guarded changes', () => {
   it('preflight: a corosync link change while the cluster could not stay quorate without the node is refused', async () => {
     // eno2 carries link 0; putting it in a bond moves that address
     const link = netConfig('pve1', { bond: [{ name: 'bond1', slaves: ['eno2', 'eno4'], mode: 'active-backup', cidr: '10.20.10.11/24' }] });
-    assert.deepEqual(await diags(s, change(`${TYPE}.c`, 'create', link)), [], 'fine while every member is online');
+    assert.deepEqual(await diagnosticsOf(s, change(`${TYPE}.c`, 'create', link)), [], 'fine while every member is online');
     x.lab.sim.powerOff('pve3');
     try {
       s.invalidate();
-      const d = await diags(s, change(`${TYPE}.c`, 'create', link));
+      const d = await diagnosticsOf(s, change(`${TYPE}.c`, 'create', link));
       assert.equal(d.length, 1, JSON.stringify(d));
       assert.match(d[0]!.summary, /Changing node pve1's corosync link 0 10\.20\.10\.11 could cost the cluster its quorum/);
       assert.match(d[0]!.detail!, /hold 1 of 3 votes/);

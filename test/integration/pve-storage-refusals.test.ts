@@ -12,24 +12,20 @@ import type { Attrs } from '../../engine/provider.js';
 import { readConfig } from '../../providers/proxmox/config.js';
 import { storage } from '../../providers/proxmox/resources/storage.js';
 import { openSession, type PveSession } from '../../providers/proxmox/session.js';
-import { change, formCluster, providerCtx, providerPreflight, startPveTestLab, withDefaults, type PveTestLab } from './pve-harness.js';
+import { change, diagnosticsOf, providerCtx, type PveTestLab, startCluster, withDefaults } from './pve-harness.js';
 
 const TYPE = 'proxmox_storage';
 const NFS: Attrs = { storage: 'nfs1', type: 'nfs', server: '10.20.40.5', export: '/export/pve', content: ['images'] };
 
 /** The diagnostics about one address. */
 async function diagsOf(s: PveSession, address: string, after: Attrs, action: 'create' | 'update' | 'delete' = 'create', beforeAttrs: Attrs | null = null): Promise<Diagnostic[]> {
-  const all = await providerPreflight(s, [change(address, action, action === 'delete' ? null : withDefaults(TYPE, after), beforeAttrs)]);
-  return all.filter((d) => d.address === address);
+  return diagnosticsOf(s, change(address, action, action === 'delete' ? null : withDefaults(TYPE, after), beforeAttrs));
 }
 
 describe('proxmox_storage refusals', () => {
   let x: PveTestLab;
   let s: PveSession;
-  before(async () => {
-    x = await startPveTestLab({ nodes: 3 });
-    s = await formCluster(x);
-  });
+  before(async () => void ({ x, s } = await startCluster()));
   after(() => x.stop());
 
   it('shared = false on nfs and shared = true on lvmthin are errors that say why', async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Attrs } from '../../engine/provider.js';
 import { storage } from '../../providers/proxmox/resources/storage.js';
 import type { PveSession } from '../../providers/proxmox/session.js';
-import { formCluster, observeOne, planOf, providerCtx, startPveTestLab, withDefaults, type PveTestLab } from './pve-harness.js';
+import { observeOne, planOf, providerCtx, type PveTestLab, startCluster, withDefaults } from './pve-harness.js';
 
 const TYPE = 'proxmox_storage';
 const PBS_FP = '5A:3F:9C:21:7B:E4:08:D6:4C:93:1E:AF:62:B0:7D:15:C8:39:F2:0A:6E:D1:84:B7:2C:5F:93:E0:1A:76:BD:48';
@@ -30,10 +30,7 @@ const CASES: Record<string, Attrs> = {
 describe('proxmox_storage types', () => {
   let x: PveTestLab;
   let s: PveSession;
-  before(async () => {
-    x = await startPveTestLab({ nodes: 3 });
-    s = await formCluster(x);
-  });
+  before(async () => void ({ x, s } = await startCluster()));
   after(() => x.stop());
 
   for (const [type, cfg] of Object.entries(CASES)) {

@@ -12,7 +12,7 @@ import { vm } from '../../providers/proxmox/resources/vm.js';
 import { vmTemplate } from '../../providers/proxmox/resources/vm-template.js';
 import type { PveSession } from '../../providers/proxmox/session.js';
 import type { Rec } from '../../providers/proxmox/snapshot.js';
-import { change, formCluster, observeOne, planOf, providerCtx, providerPreflight, startPveTestLab, withDefaults, type PveTestLab } from './pve-harness.js';
+import { change, diagnosticsOf, observeOne, planOf, providerCtx, type PveTestLab, startCluster, withDefaults } from './pve-harness.js';
 
 const TYPE = 'proxmox_vm';
 
@@ -21,8 +21,7 @@ describe('proxmox_vm', () => {
   let s: PveSession;
   let tpl: number;
   before(async () => {
-    x = await startPveTestLab({ nodes: 3 });
-    s = await formCluster(x);
+    ({ x, s } = await startCluster());
     const t = await vmTemplate.create(
       s,
       withDefaults('proxmox_vm_template', { node: 'pve1', name: 'base', disk: [{ slot: 'scsi0', storage: 'local-lvm', size_gb: 4 }], network: [{ slot: 'net0', model: 'virtio', bridge: 'vmbr0', vlan_tag: null, firewall: false }] }),
@@ -61,7 +60,7 @@ describe('proxmox_vm', () => {
 
   it('a full clone onto another node and storage with overrides, started; observed as created; updated in place; deleted running', async () => {
     const cfg = withDefaults(TYPE, { node: 'pve2', name: 'db1', clone_from: tpl, full: true, target_storage: 'local-lvm', cores: 4, memory: 8192, onboot: true, start: true });
-    assert.deepEqual((await providerPreflight(s, [change(`${TYPE}.db`, 'create', cfg)])).filter((d) => d.address === `${TYPE}.db`), []);
+    assert.deepEqual(await diagnosticsOf(s, change(`${TYPE}.db`, 'create', cfg)), []);
     const ctx = providerCtx(`${TYPE}.db`);
     const res = await vm.create(s, cfg, ctx);
     assert.deepEqual(ctx.tasks.map((t) => t.split(':')[5]), ['qmclone', 'qmstart']);
@@ -90,11 +89,11 @@ describe('proxmox_vm', () => {
   });
 
   it('preflight: an unknown template, target_storage on a linked clone, a storage not on the node', async () => {
-    const d = (await providerPreflight(s, [change(`${TYPE}.p`, 'create', withDefaults(TYPE, { node: 'pve1', name: 'x', clone_from: 4242, target_storage: 'nope' }))])).filter((x) => x.address === `${TYPE}.p`);
+    const d = await diagnosticsOf(s, change(`${TYPE}.p`, 'create', withDefaults(TYPE, { node: 'pve1', name: 'x', clone_from: 4242, target_storage: 'nope' })));
     const summaries = d.map((x) => x.summary);
     assert.ok(summaries.includes('Template 4242 does not exist'), summaries.join('\n'));
     assert.ok(summaries.includes('target_storage applies to full clones only'));
-    const d2 = (await providerPreflight(s, [change(`${TYPE}.p`, 'create', withDefaults(TYPE, { node: 'pve1', name: 'x', clone_from: tpl, full: true, target_storage: 'local-lvn' }))])).filter((x) => x.address === `${TYPE}.p`);
+    const d2 = await diagnosticsOf(s, change(`${TYPE}.p`, 'create', withDefaults(TYPE, { node: 'pve1', name: 'x', clone_from: tpl, full: true, target_storage: 'local-lvn' })));
     assert.equal(d2.length, 1);
     assert.match(d2[0]!.summary, /target_storage: storage local-lvn does not exist/);
     assert.equal(d2[0]!.suggestion, 'local-lvm');

@@ -10,7 +10,7 @@ import type { Attrs } from '../../engine/provider.js';
 import { vmTemplate } from '../../providers/proxmox/resources/vm-template.js';
 import type { PveSession } from '../../providers/proxmox/session.js';
 import type { Rec } from '../../providers/proxmox/snapshot.js';
-import { change, formCluster, observeOne, planOf, providerCtx, providerPreflight, startPveTestLab, withDefaults, type PveTestLab } from './pve-harness.js';
+import { change, diagnosticsOf, observeOne, planOf, providerCtx, providerPreflight, type PveTestLab, startCluster, withDefaults } from './pve-harness.js';
 
 const TYPE = 'proxmox_vm_template';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHpoolformLabKey ops@lab';
@@ -36,15 +36,12 @@ function tplConfig(extra: Attrs = {}): Attrs {
 describe('proxmox_vm_template', () => {
   let x: PveTestLab;
   let s: PveSession;
-  before(async () => {
-    x = await startPveTestLab({ nodes: 3 });
-    s = await formCluster(x);
-  });
+  before(async () => void ({ x, s } = await startCluster()));
   after(() => x.stop());
 
   it('creates a cloud-init template with an allocated VMID; observation equals the result; the password stays out', async () => {
     const cfg = tplConfig({ cloud_init_password: 'ci-Secret-123' });
-    assert.deepEqual((await providerPreflight(s, [change(`${TYPE}.t`, 'create', cfg)])).filter((d) => d.address === `${TYPE}.t`), []);
+    assert.deepEqual(await diagnosticsOf(s, change(`${TYPE}.t`, 'create', cfg)), []);
     const ctx = providerCtx(`${TYPE}.t`);
     const res = await vmTemplate.create(s, cfg, ctx);
     assert.equal(res.attrs.vmid, 100, 'the lowest free VMID');
@@ -102,7 +99,7 @@ describe('proxmox_vm_template', () => {
       disk: [{ slot: 'scsi1', storage: 'local-lvm', size_gb: 4 }, { slot: 'scsi0', storage: 'local', size_gb: 8 }],
       network: [{ slot: 'net0', model: 'virtio', bridge: 'vmbr7', vlan_tag: null, firewall: false }],
     });
-    const d = (await providerPreflight(s, [change(`${TYPE}.b`, 'create', bad)])).filter((x) => x.address === `${TYPE}.b`);
+    const d = await diagnosticsOf(s, change(`${TYPE}.b`, 'create', bad));
     const summaries = d.map((x) => x.summary);
     assert.ok(summaries.some((m) => /VMID 120 is taken/.test(m)), summaries.join('\n'));
     assert.ok(!summaries.some((m) => /order/.test(m)), 'disk blocks are a set: any order is fine');

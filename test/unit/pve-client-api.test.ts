@@ -423,7 +423,8 @@ describe('connectPve: TLS and reachability', () => {
 
 describe('connectPve: tasks', () => {
   let s: FakePve;
-  let polls: Map<string, number>;
+  /** Status polls seen, by UPID (each test's UPIDs are fresh). */
+  const polls = new Map<string, number>();
   /** UPID -> [running polls before stopping, exitstatus] */
   let script: Map<string, [number, string]>;
   const submits = new Map<string | undefined, number>();
@@ -455,7 +456,6 @@ describe('connectPve: tasks', () => {
   const fresh = (type: string, id: string): string => `UPID:pve2:0000A1B2:00C0FFEE:${(0x6740f00d + ++clock.n).toString(16).toUpperCase()}:${type}:${id}:root@pam!poolform:`;
 
   it('reports the UPID before waiting, then polls the UPID node with the UPID encoded until OK', async () => {
-    polls = new Map();
     const upid = fresh('qmcreate', '100');
     script = new Map([[upid, [2, 'OK']]]);
     const c = await connectPve(endpoint(s), TOKEN);
@@ -473,7 +473,6 @@ describe('connectPve: tasks', () => {
   });
 
   it('accepts WARNINGS, rejects another exitstatus with PveTaskError and its remedy', async () => {
-    polls = new Map();
     const warn = fresh('qmcreate', '100');
     const bad = fresh('qmcreate', '101');
     script = new Map([
@@ -492,7 +491,6 @@ describe('connectPve: tasks', () => {
   });
 
   it('submits again when the task could not take its config lock, reporting each UPID', async () => {
-    polls = new Map();
     const busy = fresh('qmclone', '100');
     const ok = fresh('qmclone', '100');
     script = new Map([
@@ -508,7 +506,6 @@ describe('connectPve: tasks', () => {
   });
 
   it('an abort stops waiting (AbortError) and leaves the task alone', async () => {
-    polls = new Map();
     const upid = fresh('qmclone', '102');
     script = new Map([[upid, [1_000_000, 'OK']]]);
     const c = await connectPve(endpoint(s), TOKEN);
@@ -521,7 +518,6 @@ describe('connectPve: tasks', () => {
   });
 
   it('gives up waiting after timeoutMs with kind timeout naming the task', async () => {
-    polls = new Map();
     const upid = fresh('srvreload', '');
     script = new Map([[upid, [1_000_000, 'OK']]]);
     const c = await connectPve(endpoint(s), TOKEN);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connectPve } from '../../providers/proxmox/client/api.js';
 import { pveSsh } from '../../providers/proxmox/client/ssh.js';
 import { PveApiError, PveTaskError, PveTransportError, type PveAuth, type PveEndpoint, type PveSshEndpoint } from '../../providers/proxmox/client/types.js';
-import { parseUpid } from '../../providers/proxmox/client/upid.js';
+import { parseUpid } from '../../providers/proxmox/upid.js';
 import { startPveLab, type LabNode, type PveLab } from '../../providers/proxmox/sim/lab.js';
 import { SeenMessages } from './xen-client-harness.js';
 

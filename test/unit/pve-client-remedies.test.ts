@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { encodeParams, secretValues } from '../../providers/proxmox/client/params.js';
 import { authRemedy, isLockTimeout, isTokenId, joinErrors, remedyFor } from '../../providers/proxmox/client/remedies.js';
-import { describeTask, parseUpid } from '../../providers/proxmox/client/upid.js';
+import { describeTask, parseUpid } from '../../providers/proxmox/upid.js';
 
 const REFERENCE = '/work/shared/reference/pve-api.json';
 const ref = JSON.parse(readFileSync(REFERENCE, 'utf8')) as {
@@ -145,7 +145,9 @@ describe('remedies', () => {
     assert.ok(isTokenId('root@pam!poolform'));
     assert.ok(isTokenId('automation@pve!tf-1'));
     for (const bad of ['root@pam', 'root!x', 'root@pam!', 'root@pam!x=y', '@pam!x']) assert.ok(!isTokenId(bad), bad);
-    // the header form of the reference: PVEAPIToken=<user>@<realm>!<tokenid>=<secret>
-    assert.match(ref.wire.auth_api_token.header, /PVEAPIToken=<user>@<realm>!<tokenid>=/);
+    // the id part of the reference's header form (PVEAPIToken=<user>@<realm>!<tokenid>=<secret>) is what isTokenId accepts
+    const id = /PVEAPIToken=(<user>@<realm>!<tokenid>)=/.exec(ref.wire.auth_api_token.header)![1]!;
+    assert.ok(isTokenId(id.replace('<user>', 'ops').replace('<realm>', 'pve').replace('<tokenid>', 'ci')));
+    assert.ok(!isTokenId(id.replace('<user>@', '').replace('<realm>', 'pve').replace('<tokenid>', 'ci')));
   });
 });

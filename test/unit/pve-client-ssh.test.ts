@@ -9,7 +9,7 @@ import ssh2 from 'ssh2';
 import { sshExec, type SshPlatform } from '../../providers/common/ssh.js';
 import { pveSsh, PVE_SSH_ALGORITHMS } from '../../providers/proxmox/client/ssh.js';
 import { PveTransportError, type PveSshEndpoint } from '../../providers/proxmox/client/types.js';
-import { closedPort, SeenMessages, startSshServer, tempDir, writeTemp, type SshTestServer } from './xen-client-harness.js';
+import { closedPort, knownHostsEndpoints, SeenMessages, startSshServer, tempDir, writeTemp, type SshTestServer } from './xen-client-harness.js';
 
 const PASSWORD = 'node-Root-pw';
 const messages = new SeenMessages();
@@ -30,7 +30,6 @@ const PVECM_STATUS = 'Cluster information\n-------------------\nName:           
 
 describe('pveSsh', () => {
   let server: SshTestServer;
-  let dir: string;
   let ep: (knownHosts: string, extra?: Partial<PveSshEndpoint>) => PveSshEndpoint;
 
   before(async () => {
@@ -39,18 +38,7 @@ describe('pveSsh', () => {
       password: PASSWORD,
       run: (cmd) => (cmd === 'pvecm status' ? { stdout: PVECM_STATUS, code: 0 } : { stderr: `bash: ${cmd.split(' ')[0]}: command not found\n`, code: 127 }),
     });
-    dir = tempDir();
-    let n = 0;
-    ep = (knownHosts, extra = {}) => ({
-      node: 'pve2',
-      host: '127.0.0.1',
-      port: server.port,
-      username: 'root',
-      password: PASSWORD,
-      knownHostsFile: writeTemp(dir, `known_hosts.${++n}`, knownHosts),
-      timeoutMs: 5000,
-      ...extra,
-    });
+    ({ ep } = knownHostsEndpoints<PveSshEndpoint>(server, PASSWORD, { node: 'pve2' }));
   });
   after(() => server.close());
 

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseUpid } from '../../providers/proxmox/sim/tasks.js';
+import { parseUpid } from '../../providers/proxmox/upid.js';
 import { call, cluster, fails, lab, ok, task, taskFails, waitTask } from './pve-sim-harness.js';
 
 async function template(sim: ReturnType<typeof lab>, node = 'pve1', vmid = 9000): Promise<void> {

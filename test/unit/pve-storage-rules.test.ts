@@ -1,12 +1,14 @@
 // The platform rules proxmox_storage and proxmox_node_network check, and the small parsers they
 // share: the vendored subset (platform-rules.json) still equals the shared reference, and every
 // storage type's options/shared semantics/content come out of it as the reference states them;
-// checkStorage's plan-time refusals; property strings, disk sizes and guest configuration parsing;
-// the VMID-taken test.
+// every option of a type is an attribute or left out on purpose; checkStorage's plan-time refusals;
+// property strings, disk sizes and guest configuration parsing; the VMID-taken test.
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { schemaDir } from '../../engine/schema/load.js';
 import { PveApiError, PveTaskError } from '../../providers/proxmox/client/types.js';
 import { cloudInitDrive, cloudInitOf, disksOf, encodeKeys, memoryOf, netValue, netsOf } from '../../providers/proxmox/guest-config.js';
 import { alwaysSharedTypes, bondModes, sharedKind, storageTypes } from '../../providers/proxmox/platform-rules.js';
@@ -34,10 +36,28 @@ test('shared semantics per type, as the reference states them', () => {
   for (const t of ['nfs', 'cifs', 'iscsi', 'rbd', 'cephfs', 'pbs']) assert.equal(sharedKind(t), 'always', t);
   for (const t of ['dir', 'lvm', 'btrfs']) assert.equal(sharedKind(t), 'assertion', t);
   for (const t of ['lvmthin', 'zfspool']) assert.equal(sharedKind(t), 'never', t);
-  // every option of every type either is an attribute or is left out on purpose
   assert.equal(optionName('fs_name'), 'fs-name');
   assert.equal(optionName('is_mountpoint'), 'is_mountpoint');
   assert.deepEqual(optionsOf('lvmthin'), ['vgname', 'thinpool', 'bwlimit']);
+});
+
+test('every option of every type either is an attribute or is left out on purpose; no attribute is no type\'s option', () => {
+  const schema = JSON.parse(fs.readFileSync(path.join(schemaDir(), 'proxmox_storage.json'), 'utf8')) as { properties: Record<string, { enum?: string[] }> };
+  const COMMON = ['storage', 'type', 'content', 'nodes', 'shared', 'disable'];
+  // What poolform does not manage (vendor plug-ins, directory layout tweaks, newer PVE-only knobs).
+  const LEFT_OUT = ['base', 'comstar_hg', 'comstar_tg', 'content-dirs', 'iscsiprovider', 'lio_tpg', 'master-pubkey', 'mkdir', 'nowritecache', 'saferemove-stepsize', 'saferemove_throughput', 'skip-cert-verification', 'snapshot-as-volume-chain', 'tagged_only', 'zfs-base-path'];
+  const types = schema.properties.type!.enum!;
+  assert.deepEqual([...types].sort(), Object.keys(storageTypes()).sort(), 'the schema offers every type the rules know');
+  const taken = new Set<string>();
+  for (const t of types) {
+    const own = optionsOf(t).map(optionName);
+    own.forEach((o) => taken.add(o));
+    const rest = Object.keys(storageTypes()[t]!.options).filter((o) => !own.includes(o) && !COMMON.includes(o));
+    assert.deepEqual(rest.filter((o) => !LEFT_OUT.includes(o)), [], `${t}: options neither attributes nor left out`);
+  }
+  const optionAttrs = Object.keys(schema.properties).filter((a) => !COMMON.includes(a) && a !== 'id' && a !== 'active_nodes');
+  assert.deepEqual(optionAttrs.map(optionName).filter((o) => !taken.has(o)), [], 'attributes no type takes');
+  assert.deepEqual(LEFT_OUT.filter((o) => taken.has(o)), [], 'left out yet an attribute');
 });
 
 test('checkStorage: options of other types, shared, content (any order), required options', () => {

@@ -11,12 +11,10 @@ import * as path from 'node:path';
 import * as https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startPveLab, labEnv, writeLabEnv, type LabNode, type PveLab } from '../../providers/proxmox/sim/lab.js';
 import { parseKnownHosts } from '../../providers/common/known-hosts.js';
 import { publicKeyBlob } from '../../providers/common/ssh-keys.js';
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'poolform.js');
+import { CLI, applyWithEnv } from './sim-wire-harness.js';
 
 function get(lab: PveLab, n: LabNode, p: string): Promise<{ status: number; fingerprint: string; data: unknown }> {
   return new Promise((resolve, reject) => {
@@ -110,8 +108,8 @@ test('lab.env and the child environment: every POOLFORM_VAR_* parses as the type
     for (const [k, v] of Object.entries(env)) assert.equal(vars.get(k), v, k);
     assert.equal(publicKeyBlob(env.POOLFORM_VAR_pve_ssh_private_key!).length > 0, true);
 
-    fs.writeFileSync(
-      path.join(cfg, 'main.hcl'),
+    const all = applyWithEnv(
+      cfg,
       `variable "pve_nodes" {
   type = map(object({ api_url = string, tls_fingerprint = string, ssh_address = string }))
 }
@@ -122,12 +120,9 @@ output "all" {
   value = { nodes = var.pve_nodes, token = var.pve_api_token, password = var.pve_password, known_hosts_file = var.known_hosts_file }
 }
 `,
+      env,
     );
-    const r = spawnSync(process.execPath, [CLI, `-chdir=${cfg}`, 'apply', '-auto-approve'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 30_000 });
-    assert.equal(r.status, 0, r.stderr + r.stdout);
-    const o = spawnSync(process.execPath, [CLI, `-chdir=${cfg}`, 'output', '-json'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    assert.equal(o.status, 0, o.stderr);
-    assert.deepEqual(JSON.parse(o.stdout).all.value, {
+    assert.deepEqual(all, {
       nodes: Object.fromEntries(lab.nodes.map((n) => [n.name, { api_url: n.url, tls_fingerprint: n.fingerprint, ssh_address: n.sshAddress }])),
       token: `root@pam!poolform=${lab.tokenSecret}`,
       password: `it's "quoted" \${x}`,

@@ -7,19 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
 import { startPveLab, type LabNode, type PveLab } from '../../providers/proxmox/sim/lab.js';
 import { checkHostKey, parseKnownHosts } from '../../providers/common/known-hosts.js';
 import { generateSshClientKey } from '../../providers/common/ssh-keys.js';
-
-interface Outcome {
-  ok: boolean;
-  error?: Error;
-  stdout?: string;
-  stderr?: string;
-  code?: number | null;
-}
+import { sshExec, type SshOutcome } from './sim-wire-harness.js';
 
 let lab: PveLab;
 
@@ -32,37 +24,14 @@ after(async () => {
 });
 
 /** Runs one command with the host key checked against the lab's known_hosts, as poolform's client does. */
-function run(n: LabNode, command: string, auth: Partial<ConnectConfig>): Promise<Outcome> {
+function run(n: LabNode, command: string, auth: Partial<ConnectConfig>): Promise<SshOutcome> {
   const entries = parseKnownHosts(fs.readFileSync(lab.knownHostsFile, 'utf8')).entries;
-  return new Promise((resolve) => {
-    const c = new ssh2.Client();
-    let settled = false;
-    const done = (o: Outcome) => {
-      if (settled) return;
-      settled = true;
-      c.end();
-      resolve(o);
-    };
-    c.on('ready', () => {
-      c.exec(command, (err, stream) => {
-        if (err) return done({ ok: false, error: err });
-        let stdout = '';
-        let stderr = '';
-        stream.on('data', (d: Buffer) => (stdout += d));
-        stream.stderr.on('data', (d: Buffer) => (stderr += d));
-        stream.on('exit', (code: number | null) => stream.on('close', () => done({ ok: true, stdout, stderr, code })));
-      });
-    });
-    c.on('error', (error) => done({ ok: false, error }));
-    c.on('close', () => done({ ok: false, error: new Error('closed') }));
-    c.connect({
-      host: '127.0.0.1',
-      port: n.sshPort,
-      username: 'root',
-      hostVerifier: (key: Buffer) => checkHostKey(entries, '127.0.0.1', n.sshPort, key).status === 'ok',
-      readyTimeout: 5000,
-      ...auth,
-    });
+  return sshExec(command, {
+    host: '127.0.0.1',
+    port: n.sshPort,
+    username: 'root',
+    hostVerifier: (key: Buffer) => checkHostKey(entries, '127.0.0.1', n.sshPort, key).status === 'ok',
+    ...auth,
   });
 }
 

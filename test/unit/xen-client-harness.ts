@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import ssh2 from 'ssh2';
+import type { SshTarget } from '../../providers/common/ssh.js';
 import { TLS_CIPHERS, TLS_MAX_VERSION, TLS_MIN_VERSION, type SshAlgorithms } from '../../providers/xenserver/crypto-policy.js';
 
 export interface Pem {
@@ -351,6 +352,31 @@ export async function startSshServer(opts: {
       server.close(() => r());
     });
   return state;
+}
+
+/**
+ * Endpoints of `server` for root with `password` and a 5 s timeout, each with a known_hosts file of
+ * its own (in `dir`) holding `knownHosts`; `fixed` adds the platform's fields, `extra` overrides any.
+ */
+export function knownHostsEndpoints<E extends SshTarget>(
+  server: SshTestServer,
+  password: string,
+  fixed: Omit<E, keyof SshTarget>,
+): { dir: string; ep: (knownHosts: string, extra?: Partial<E>) => E } {
+  const dir = tempDir();
+  let n = 0;
+  const ep = (knownHosts: string, extra: Partial<E> = {}): E =>
+    ({
+      ...fixed,
+      host: '127.0.0.1',
+      port: server.port,
+      username: 'root',
+      password,
+      knownHostsFile: writeTemp(dir, `known_hosts.${++n}`, knownHosts),
+      timeoutMs: 5000,
+      ...extra,
+    }) as E;
+  return { dir, ep };
 }
 
 /** Runs `f` with the port of a silent server (startSilentServer), closed afterwards. */

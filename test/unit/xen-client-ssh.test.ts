@@ -9,7 +9,7 @@ import { sshExec } from '../../providers/xenserver/client/ssh.js';
 import { hashHostName, sshFingerprint } from '../../providers/common/known-hosts.js';
 import { TransportError, type SshEndpoint } from '../../providers/xenserver/client/types.js';
 import { SSH_ALGORITHMS_CH82, SSH_ALGORITHMS_CLIENT, SSH_ALGORITHMS_XS8 } from '../../providers/xenserver/crypto-policy.js';
-import { assertAbortWhileSilent, closedPort, SeenMessages, startSshServer, tempDir, withSilentServer, writeTemp, type SshTestServer } from './xen-client-harness.js';
+import { assertAbortWhileSilent, closedPort, knownHostsEndpoints, SeenMessages, startSshServer, tempDir, withSilentServer, writeTemp, type SshTestServer } from './xen-client-harness.js';
 
 const PASSWORD = 'ssh-secret';
 const messages = new SeenMessages();
@@ -30,17 +30,7 @@ describe('sshExec against a XenServer 8 sshd', () => {
       password: PASSWORD,
       run: (cmd) => (cmd === 'date +%s.%N' ? { stdout: '1767225600.123456789\n', code: 0 } : { stdout: 'partial\n', stderr: `${cmd}: not found\n`, code: 127 }),
     });
-    dir = tempDir();
-    let n = 0;
-    ep = (knownHosts, extra = {}) => ({
-      host: '127.0.0.1',
-      port: server.port,
-      username: 'root',
-      password: PASSWORD,
-      knownHostsFile: writeTemp(dir, `known_hosts.${++n}`, knownHosts),
-      timeoutMs: 5000,
-      ...extra,
-    });
+    ({ dir, ep } = knownHostsEndpoints<SshEndpoint>(server, PASSWORD, {}));
   });
   after(() => server.close());
 

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectXapi, decodeTaskResult, redirectUrl } from '../../providers/xenserver/client/xapi.js';
-import { formatFingerprint, normaliseFingerprint, pemFingerprint } from '../../providers/xenserver/client/tls.js';
+import { formatFingerprint, normaliseFingerprint, pemFingerprint } from '../../providers/common/tls.js';
 import { TransportError, XapiError, type XapiEndpoint } from '../../providers/xenserver/client/types.js';
 import {
   assertAbortWhileSilent,

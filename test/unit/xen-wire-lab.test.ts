@@ -11,12 +11,10 @@ import * as path from 'node:path';
 import * as https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import ssh2 from 'ssh2';
+import type { ConnectConfig } from 'ssh2';
 import { startLab, labEnv, writeLabEnv, type Lab, type LabHost } from '../../providers/xenserver/sim/lab.js';
 import { SSH_ALGORITHMS_CLIENT } from '../../providers/xenserver/crypto-policy.js';
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'poolform.js');
+import { CLI, applyWithEnv, sshExec } from './sim-wire-harness.js';
 
 /** JSON-RPC over HTTPS trusting nothing but a matching fingerprint (what a pin does). */
 function call(h: LabHost, method: string, params: unknown[]): Promise<{ fingerprint: string; body: { result?: unknown; error?: { message: string; data: string[] } } }> {
@@ -51,28 +49,11 @@ function sshRun(h: LabHost, knownHostsFile: string, password: string, command: s
     .split('\n')
     .filter((l) => l.startsWith(`[127.0.0.1]:${h.sshPort} `))
     .map((l) => Buffer.from(l.split(' ')[2]!, 'base64'));
-  return new Promise((resolve) => {
-    const c = new ssh2.Client();
-    let settled = false;
-    const done = (r: { ok: boolean; stdout?: string; error?: string }) => {
-      if (!settled) {
-        settled = true;
-        c.end();
-        resolve(r);
-      }
-    };
-    c.on('ready', () =>
-      c.exec(command, (err, stream) => {
-        if (err) return done({ ok: false, error: err.message });
-        let out = '';
-        stream.on('data', (d: Buffer) => (out += d));
-        stream.on('close', () => done({ ok: true, stdout: out }));
-      }),
-    );
-    c.on('error', (e) => done({ ok: false, error: e.message }));
-    c.on('close', () => done({ ok: false, error: 'closed' }));
-    c.connect({ host: '127.0.0.1', port: h.sshPort, username: 'root', password, readyTimeout: 5000, algorithms: SSH_ALGORITHMS_CLIENT as ssh2.ConnectConfig['algorithms'], hostVerifier: (key: Buffer) => listed.some((k) => k.equals(key)) });
-  });
+  return sshExec(command, { host: '127.0.0.1', port: h.sshPort, username: 'root', password, algorithms: SSH_ALGORITHMS_CLIENT as ConnectConfig['algorithms'], hostVerifier: (key: Buffer) => listed.some((k) => k.equals(key)) }).then((r) => ({
+    ok: r.ok,
+    stdout: r.stdout,
+    error: r.error?.message,
+  }));
 }
 
 async function login(lab: Lab, i: number): Promise<string> {
@@ -178,8 +159,8 @@ test('lab.env and the child environment: every POOLFORM_VAR_* parses as the type
     for (const [k, v] of Object.entries(env)) assert.ok(dumped.stdout.split('\n').includes(`${k}=${v}`), k);
     assert.deepEqual(Object.keys(env).sort(), ['POOLFORM_VAR_known_hosts_file', 'POOLFORM_VAR_xen_fingerprints', 'POOLFORM_VAR_xen_hosts', 'POOLFORM_VAR_xen_password', 'POOLFORM_VAR_xen_ssh_port', 'POOLFORM_VAR_xen_url']);
 
-    fs.writeFileSync(
-      path.join(cfg, 'main.hcl'),
+    const all = applyWithEnv(
+      cfg,
       `variable "xen_url" { type = string }
 variable "xen_password" { type = string }
 variable "xen_fingerprints" { type = list(string) }
@@ -193,12 +174,8 @@ output "all" {
   }
 }
 `,
+      env,
     );
-    const r = spawnSync(process.execPath, [CLI, `-chdir=${cfg}`, 'apply', '-auto-approve'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 30_000 });
-    assert.equal(r.status, 0, r.stderr + r.stdout);
-    const o = spawnSync(process.execPath, [CLI, `-chdir=${cfg}`, 'output', '-json'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    assert.equal(o.status, 0, o.stderr);
-    const all = JSON.parse(o.stdout).all.value;
     assert.deepEqual(all, {
       url: lab.hosts[0]!.url,
       password: `it's "quoted" \${x}`,

@@ -14,8 +14,9 @@ import { SshAgent, generateSshHostKeys, knownHostsLines, loadOrCreateSshHostKeys
 import { XapiSim } from '../../providers/xenserver/sim/xapi.js';
 import { SSH_ALGORITHMS_CLIENT, SSH_ALGORITHMS_XS8 } from '../../providers/xenserver/crypto-policy.js';
 import { PASSWORD } from './xen-wire-harness.js';
+import { sshExec, type SshOutcome } from './sim-wire-harness.js';
 
-const { Client, utils } = ssh2;
+const { utils } = ssh2;
 
 let keys: SshHostKeys;
 let agent: SshAgent;
@@ -35,54 +36,15 @@ after(async () => {
   await agent.stop();
 });
 
-interface Outcome {
-  ok: boolean;
-  error?: Error & { level?: string };
-  stdout?: string;
-  stderr?: string;
-  code?: number | null;
-  hostKey?: Buffer;
-}
-
-/** Connects, runs one command, and reports everything that happened. */
-function run(command: string, cfg: Partial<ConnectConfig> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const c = new Client();
-    let hostKey: Buffer | undefined;
-    let settled = false;
-    const done = (o: Outcome) => {
-      if (settled) return;
-      settled = true;
-      c.end();
-      resolve({ ...o, hostKey });
-    };
-    c.on('ready', () => {
-      c.exec(command, (err, stream) => {
-        if (err) return done({ ok: false, error: err });
-        let stdout = '';
-        let stderr = '';
-        stream.on('data', (d: Buffer) => (stdout += d));
-        stream.stderr.on('data', (d: Buffer) => (stderr += d));
-        stream.on('exit', (code: number | null) => {
-          stream.on('close', () => done({ ok: true, stdout, stderr, code }));
-        });
-      });
-    });
-    c.on('error', (error) => done({ ok: false, error }));
-    c.on('close', () => done({ ok: false, error: new Error('closed') }));
-    c.connect({
-      host: '127.0.0.1',
-      port: agent.port,
-      username: 'root',
-      password: PASSWORD,
-      algorithms: SSH_ALGORITHMS_CLIENT as ConnectConfig['algorithms'],
-      hostVerifier: (key: Buffer) => {
-        hostKey = key;
-        return true;
-      },
-      readyTimeout: 5000,
-      ...cfg,
-    });
+/** Connects (XenServer's client algorithms, root's password, any host key unless cfg checks it), runs one command. */
+function run(command: string, cfg: Partial<ConnectConfig> = {}): Promise<SshOutcome> {
+  return sshExec(command, {
+    host: '127.0.0.1',
+    port: agent.port,
+    username: 'root',
+    password: PASSWORD,
+    algorithms: SSH_ALGORITHMS_CLIENT as ConnectConfig['algorithms'],
+    ...cfg,
   });
 }
 

@@ -6,15 +6,13 @@
 // "not now" (config-lock timeouts with backoff; 595 and connection resets for GETs); waits for
 // UPID tasks; and turns every failure into a PveApiError, PveTaskError or PveTransportError that
 // names the node and says what to do (remedies.ts) without ever echoing a secret.
-// Hand-written on node:https rather than the proxmox-api package (a dev-only fidelity oracle here):
+// Hand-written on node:https (common/https-request.ts) rather than the proxmox-api package (a dev-only fidelity oracle here):
 // this client must own TLS pinning, retries, request counting and secret scrubbing.
 
-import * as https from 'node:https';
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
-import { connectTls, isTrustError, opensslReason, trustPolicy, type TlsPlatform, type TrustPolicy } from '../../common/tls.js';
-import { abortError } from '../../common/ssh.js';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { abortable, sleep } from '../../common/abort.js';
+import { ConnectionReset, HttpsOrigin, hostPort, socketFailure } from '../../common/https-request.js';
+import { isTrustError, opensslReason, trustPolicy, type TlsPlatform } from '../../common/tls.js';
 import { encodeParams, secretValues } from './params.js';
 import { authRemedy, isLockTimeout, isTokenId, remedyFor } from './remedies.js';
 import {
@@ -29,7 +27,7 @@ import {
   type TaskOptions,
   type TaskStatus,
 } from './types.js';
-import { describeTask, parseUpid } from './upid.js';
+import { describeTask, parseUpid } from '../upid.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 type Envelope<T> = { data: T } & Record<string, unknown>;
@@ -97,10 +95,8 @@ interface Answer {
 
 class PveRestClient implements PveClient {
   private readonly label: string;
-  private readonly host: string;
-  private readonly port: number;
   private readonly base: string;
-  private readonly agent: NodeAgent;
+  private readonly origin: HttpsOrigin;
   private count = 0;
   private ticket: Ticket | undefined;
   private renewing: Promise<void> | undefined;
@@ -123,8 +119,6 @@ class PveRestClient implements PveClient {
       throw new PveTransportError(`api_url of node ${node} must use https (the Proxmox VE API listens on https://<address>:8006), not ${url.protocol}`, node, 'protocol');
     }
     this.label = `${node} (${url.origin})`;
-    this.host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    this.port = url.port ? Number(url.port) : 443;
     this.base = `${url.pathname.replace(/\/+$/, '').replace(/\/api2\/json$/, '')}/api2/json`;
     if (auth.kind === 'token' && !isTokenId(auth.tokenId)) {
       throw new PveTransportError(`the API token id "${auth.tokenId}" is malformed for node ${node}: ${authRemedy(auth)}`, node, 'auth');
@@ -138,7 +132,10 @@ class PveRestClient implements PveClient {
       makeError: (message, _label, kind) => new PveTransportError(message, node, kind),
     };
     const policy = trustPolicy(endpoint, platform, this.label);
-    this.agent = new NodeAgent(this.host, this.port, policy, this.label);
+    const { host, port } = hostPort(url);
+    // Idle sockets are dropped before the server's own keep-alive timeout (Node's 5 s, pveproxy's
+    // similar), so a write rarely meets a socket the server is closing: non-GETs are not resent.
+    this.origin = new HttpsOrigin(host, port, policy, this.label, IDLE_SOCKET_MS);
   }
 
   get requests(): number {
@@ -166,8 +163,7 @@ class PveRestClient implements PveClient {
   }
 
   async task(method: 'POST' | 'PUT' | 'DELETE', path: string, params?: Params, opts: TaskOptions = {}): Promise<TaskStatus> {
-    const started = Date.now();
-    let lockDelay = LOCK_FIRST_MS;
+    const lockPause = this.lockPauses(opts);
     for (;;) {
       const { data } = await this.call<unknown>(method, path, params, opts);
       if (typeof data !== 'string' || !parseUpid(data)) {
@@ -183,11 +179,10 @@ class PveRestClient implements PveClient {
         return await this.waitTask(data, opts);
       } catch (e) {
         // A worker that could not take its config lock did nothing: submit it again, like a call.
-        const again = e instanceof PveTaskError && isLockTimeout(e.exitstatus) && opts.retryLocks !== false && Date.now() - started + lockDelay <= this.lockBudgetMs;
-        if (!again) throw e;
+        const pause = e instanceof PveTaskError && isLockTimeout(e.exitstatus) ? lockPause() : undefined;
+        if (pause === undefined || !(e instanceof PveTaskError)) throw e;
         opts.log?.(`${e.what} on ${e.node}: the config lock was busy, submitting again`);
-        await sleep(lockDelay, opts.signal);
-        lockDelay = Math.min(lockDelay * 2, LOCK_MAX_MS);
+        await sleep(pause, opts.signal);
       }
     }
   }
@@ -231,7 +226,7 @@ class PveRestClient implements PveClient {
 
   close(): void {
     this.closed = true;
-    this.agent.destroy();
+    this.origin.close();
   }
 
   /** POST /access/ticket with the password: a new ticket and CSRF token. */
@@ -266,10 +261,27 @@ class PveRestClient implements PveClient {
     return abortable(this.renewing, signal);
   }
 
+  /**
+   * The pauses before config-lock retries of one call or task: from LOCK_FIRST_MS doubling to
+   * LOCK_MAX_MS, undefined once the next would end past the budget (or retryLocks is false).
+   */
+  private lockPauses(opts: RequestOptions): () => number | undefined {
+    // The budget counts the pauses themselves, not the clock: the same answers always get the same
+    // number of tries, however busy the machine is.
+    let paused = 0;
+    let delay = LOCK_FIRST_MS;
+    return () => {
+      if (opts.retryLocks === false || paused + delay > this.lockBudgetMs) return undefined;
+      paused += delay;
+      const pause = delay;
+      delay = Math.min(delay * 2, LOCK_MAX_MS);
+      return pause;
+    };
+  }
+
   /** One API call: auth, retries of "not now", and the envelope or a named error. */
   private async call<T>(method: Method, path: string, params: Params | undefined, opts: RequestOptions = {}): Promise<Envelope<T>> {
-    const started = Date.now();
-    let lockDelay = LOCK_FIRST_MS;
+    const lockPause = this.lockPauses(opts);
     let transient = 0;
     let relogged = false;
     for (;;) {
@@ -280,8 +292,8 @@ class PveRestClient implements PveClient {
       try {
         ans = await this.send(method, path, params, opts, true);
       } catch (e) {
-        const retry = e instanceof ResetError && method === 'GET' && transient < TRANSIENT_RETRIES;
-        if (!retry) throw e instanceof ResetError ? e.error : e;
+        const retry = e instanceof ConnectionReset && method === 'GET' && transient < TRANSIENT_RETRIES;
+        if (!retry) throw e instanceof ConnectionReset ? e.error : e;
         await sleep(TRANSIENT_FIRST_MS * 2 ** transient++, opts.signal);
         continue;
       }
@@ -300,9 +312,9 @@ class PveRestClient implements PveClient {
           'auth',
         );
       }
-      if (ans.status === 500 && isLockTimeout(message) && opts.retryLocks !== false && Date.now() - started + lockDelay <= this.lockBudgetMs) {
-        await sleep(lockDelay, opts.signal);
-        lockDelay = Math.min(lockDelay * 2, LOCK_MAX_MS);
+      const pause = ans.status === 500 && isLockTimeout(message) ? lockPause() : undefined;
+      if (pause !== undefined) {
+        await sleep(pause, opts.signal);
         continue;
       }
       if ((ans.status === 595 || ans.status === 596) && method === 'GET' && transient < TRANSIENT_RETRIES) {
@@ -359,72 +371,41 @@ class PveRestClient implements PveClient {
 
   /**
    * Sends one HTTP request. A reset of an established (or reused keep-alive) connection is a
-   * ResetError, which call() retries for GETs only: a POST may have run before the reset.
+   * ConnectionReset, which call() retries for GETs only: a POST may have run before the reset.
    */
   private send(method: Method, path: string, params: Params | undefined, opts: RequestOptions, authed: boolean): Promise<Answer> {
-    const { signal, step } = opts;
     const timeoutMs = this.endpoint.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    return new Promise<Answer>((resolve, reject) => {
-      if (signal?.aborted) return reject(abortError(signal));
-      const encoded = encodeParams(params);
-      const inQuery = method === 'GET' || method === 'DELETE';
-      const fullPath = `${this.base}${path.startsWith('/') ? path : `/${path}`}${inQuery && encoded ? `?${encoded}` : ''}`;
-      const body = inQuery ? '' : encoded;
-      const headers: OutgoingHttpHeaders = { accept: 'application/json' };
-      if (!inQuery) {
-        headers['content-type'] = 'application/x-www-form-urlencoded';
-        headers['content-length'] = Buffer.byteLength(body);
+    const encoded = encodeParams(params);
+    const inQuery = method === 'GET' || method === 'DELETE';
+    const body = inQuery ? '' : encoded;
+    const headers: OutgoingHttpHeaders = { accept: 'application/json' };
+    if (!inQuery) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    if (authed) {
+      if (this.auth.kind === 'token') headers.authorization = `PVEAPIToken=${this.auth.tokenId}=${this.auth.secret}`;
+      else if (this.ticket) {
+        headers.cookie = `PVEAuthCookie=${this.ticket.ticket}`;
+        if (method !== 'GET') headers.csrfpreventiontoken = this.ticket.csrf;
       }
-      if (authed) {
-        if (this.auth.kind === 'token') headers.authorization = `PVEAPIToken=${this.auth.tokenId}=${this.auth.secret}`;
-        else if (this.ticket) {
-          headers.cookie = `PVEAuthCookie=${this.ticket.ticket}`;
-          if (method !== 'GET') headers.csrfpreventiontoken = this.ticket.csrf;
-        }
-      }
-      if (step) headers['x-poolform-step'] = /^[\x20-\x7e]*$/.test(step) ? step : encodeURIComponent(step);
-      this.count++;
-      const req = https.request({ host: this.host, port: this.port, path: fullPath, method, headers, agent: this.agent });
-      let established = false; // the TLS session was up: a reset then happened mid-request, not at connect
-      let done = false;
-      const settle = (err: Error | undefined, value?: Answer | Promise<Answer>): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (err) {
-          req.destroy();
-          reject(err);
-        } else resolve(value!);
-      };
-      const timer = setTimeout(() => {
-        settle(
-          new PveTransportError(
-            `${this.label} did not answer ${method} ${path} within ${timeoutMs / 1000} s: is the node up and TCP ${this.port} reachable (and the node not overloaded)?`,
-            this.endpoint.node,
-            'timeout',
-          ),
-        );
-      }, timeoutMs);
-      const onAbort = (): void => settle(abortError(signal!));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('socket', (s) => {
-        if (req.reusedSocket) established = true;
-        else (s as TLSSocket).once('secureConnect', () => void (established = true));
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (done) return;
-        const reset = err.code === 'ECONNRESET' || err.code === 'EPIPE';
-        const described = this.describeSocketError(err, method, path);
-        settle(reset && established && !isTrustError(err) ? new ResetError(described) : described);
-      });
-      req.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err: NodeJS.ErrnoException) => settle(new ResetError(this.describeSocketError(err, method, path))));
-        res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, reason: res.statusMessage ?? '', body: Buffer.concat(chunks).toString('utf8') }));
-      });
-      req.end(body);
+    }
+    return this.origin.request({
+      method,
+      path: `${this.base}${path.startsWith('/') ? path : `/${path}`}${inQuery && encoded ? `?${encoded}` : ''}`,
+      headers,
+      body,
+      step: opts.step,
+      signal: opts.signal,
+      onSend: () => void this.count++,
+      timeoutMs,
+      timeoutError: () =>
+        new PveTransportError(
+          `${this.label} did not answer ${method} ${path} within ${timeoutMs / 1000} s: is the node up and TCP ${this.origin.port} reachable (and the node not overloaded)?`,
+          this.endpoint.node,
+          'timeout',
+        ),
+      describeError: (err) => this.describeSocketError(err, method, path),
     });
   }
 
@@ -432,54 +413,25 @@ class PveRestClient implements PveClient {
     if (isTrustError(err) || err instanceof PveTransportError) return err; // the certificate judgement of common/tls.ts
     const node = this.endpoint.node;
     const where = `the Proxmox VE API of ${this.label}`;
-    const reach = `is the node up, pveproxy running (systemctl status pveproxy) and TCP ${this.port} reachable?`;
-    const code = err.code ?? '';
-    switch (code) {
-      case 'ECONNREFUSED':
-        return new PveTransportError(`cannot connect to ${where}: connection refused. Is the node up, pveproxy running (systemctl status pveproxy) and TCP ${this.port} open?`, node, 'unreachable');
-      case 'ENOTFOUND':
-      case 'EAI_AGAIN':
+    const reach = `is the node up, pveproxy running (systemctl status pveproxy) and TCP ${this.origin.port} reachable?`;
+    switch (socketFailure(err)) {
+      case 'refused':
+        return new PveTransportError(`cannot connect to ${where}: connection refused. Is the node up, pveproxy running (systemctl status pveproxy) and TCP ${this.origin.port} open?`, node, 'unreachable');
+      case 'unresolved':
         return new PveTransportError(`cannot resolve the host name of ${this.label}: check the address in api_url (or DNS)`, node, 'unreachable');
-      case 'EHOSTUNREACH':
-      case 'ENETUNREACH':
-      case 'EHOSTDOWN':
+      case 'no-route':
         return new PveTransportError(`no route to ${where}: ${reach}`, node, 'unreachable');
-      case 'ETIMEDOUT':
+      case 'timeout':
         return new PveTransportError(`connecting to ${where} timed out: ${reach}`, node, 'timeout');
-      case 'ECONNRESET':
-      case 'EPIPE':
+      case 'reset':
         return new PveTransportError(`the connection to ${where} was reset during ${method} ${path}: ${reach} (a node rebooting, or a firewall, drops connections)`, node, 'unreachable');
+      case 'tls':
+        return new PveTransportError(`TLS handshake with ${this.label} failed (${opensslReason(err.message)}): is api_url the HTTPS address of a Proxmox VE node (port 8006)?`, node, 'tls');
+      case 'other':
+        return new PveTransportError(`cannot talk to ${where} (${err.message}): ${reach}`, node, 'unreachable');
     }
-    if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code === 'EPROTO' || /ssl|tls/i.test(err.message)) {
-      return new PveTransportError(`TLS handshake with ${this.label} failed (${opensslReason(err.message)}): is api_url the HTTPS address of a Proxmox VE node (port 8006)?`, node, 'tls');
-    }
-    return new PveTransportError(`cannot talk to ${where} (${err.message}): ${reach}`, node, 'unreachable');
-  }
-}
-
-/** A reset of an established connection: retried for GETs, else its described error is thrown. */
-class ResetError extends Error {
-  constructor(readonly error: Error) {
-    super(error.message);
-  }
-}
-
-/** The keep-alive agent of one node, whose sockets are opened by common/tls.ts (policy, pinning, TCP_NODELAY). */
-class NodeAgent extends https.Agent {
-  constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-    private readonly policy: TrustPolicy,
-    private readonly label: string,
-  ) {
-    // Idle sockets are dropped before the server's own keep-alive timeout (Node's 5 s, pveproxy's
-    // similar), so a write rarely meets a socket the server is closing: non-GETs are not resent.
-    super({ keepAlive: true, timeout: IDLE_SOCKET_MS });
   }
 
-  override createConnection(): Duplex {
-    return connectTls(this.targetHost, this.targetPort, this.policy, this.label);
-  }
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {
@@ -501,39 +453,4 @@ function messageOf(ans: Answer): string {
 function snippet(text: string): string {
   const t = text.replace(/\s+/g, ' ').trim();
   return t ? ` ("${t.slice(0, 80)}${t.length > 80 ? '…' : ''}")` : '';
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(abortError(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** `p`, or an AbortError as soon as the signal fires (p itself keeps running). */
-function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }

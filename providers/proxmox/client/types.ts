@@ -2,6 +2,11 @@
 // /api2/json, API token or ticket + CSRF) and SSH to nodes for pvecm and probes. Implemented in
 // client/api.ts and client/ssh.ts; resources, observation and preflight use only these types.
 
+import type { SshTarget } from '../../common/ssh.js';
+import type { TransportKind } from '../../common/tls.js';
+
+export type { ShellOutput } from '../../common/ssh.js';
+
 /** One node's API endpoint and how to trust it. */
 export interface PveEndpoint {
   /** The node's name (for messages: "pve2"). */
@@ -117,7 +122,7 @@ export class PveTransportError extends Error {
   constructor(
     message: string,
     readonly node: string,
-    readonly kind: 'unreachable' | 'timeout' | 'tls' | 'host-key' | 'auth' | 'protocol',
+    readonly kind: TransportKind,
   ) {
     super(message);
     this.name = 'PveTransportError';
@@ -125,19 +130,6 @@ export class PveTransportError extends Error {
 }
 
 /** SSH access to one node, strictly checked against a known_hosts file. */
-export interface PveSshEndpoint {
+export interface PveSshEndpoint extends SshTarget {
   node: string;
-  host: string;
-  port: number;
-  username: string;
-  password?: string;
-  privateKey?: string;
-  knownHostsFile: string;
-  timeoutMs?: number;
-}
-
-export interface ShellOutput {
-  stdout: string;
-  stderr: string;
-  code: number;
 }

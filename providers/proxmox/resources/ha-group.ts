@@ -8,6 +8,7 @@ import type { Attrs, Observed, OperationResult, ProviderContext } from '../../..
 import type { PveSession } from '../session.js';
 import { flag, type Snapshot } from '../snapshot.js';
 import { clusterRelease, failure, haReleaseProblem, listAttr, parseNodePriority, plannedMembers, plannedRelease, splitList, str } from './cluster-facts.js';
+import { haSection } from './ha-section.js';
 import type { PveResourceType } from './types.js';
 
 export function observeGroup(snap: Snapshot, id: string): Observed | undefined {
@@ -65,34 +66,14 @@ export function haNodeProblems(address: string, label: string, nodes: string[], 
   return out;
 }
 
-export const haGroup: PveResourceType = {
-  parts: ['ha-groups'],
+export const haGroup: PveResourceType = haSection({
+  part: 'ha-groups',
+  section: 'groups',
+  label: (id) => `HA group "${id}"`,
+  observeOne: observeGroup,
+  write,
 
-  observe(snap, ids) {
-    return ids.map((id) => observeGroup(snap, id)).filter((o): o is Observed => o !== undefined);
-  },
-
-  create(s, attrs, ctx) {
-    return write(s, attrs, ctx, 'create');
-  },
-
-  update(s, _id, _before, after, ctx) {
-    return write(s, after, ctx, 'update');
-  },
-
-  async delete(s, id, _attrs, ctx) {
-    try {
-      const { client } = await s.api(ctx.signal);
-      await client.delete(`/cluster/ha/groups/${encodeURIComponent(id)}`, undefined, { signal: ctx.signal, step: ctx.step });
-    } catch (e) {
-      throw failure(`HA group "${id}"`, e);
-    }
-    return {};
-  },
-
-  async preflight(changes, s, ctx, all) {
-    const writes = changes.filter((c) => c.action === 'create' || c.action === 'update' || c.action === 'replace');
-    if (!writes.length) return [];
+  async check(writes, s, ctx, all) {
     const snap = await s.snapshot(['status', 'corosync', 'versions'], ctx.signal);
     const { names } = plannedMembers(snap, all);
     const problem = haReleaseProblem('group', plannedRelease(snap, all));
@@ -104,8 +85,4 @@ export const haGroup: PveResourceType = {
     }
     return out;
   },
-
-  impact() {
-    return 'none';
-  },
-};
+});

@@ -9,6 +9,7 @@ import type { Params } from '../client/types.js';
 import type { PveSession } from '../session.js';
 import { flag, type Snapshot } from '../snapshot.js';
 import { activeOf, clusterRelease, failure, HA_RULES_MAJOR, int, plannedRelease, str } from './cluster-facts.js';
+import { haSection } from './ha-section.js';
 import type { PveResourceType } from './types.js';
 
 export function observeHaResource(snap: Snapshot, id: string): Observed | undefined {
@@ -88,34 +89,14 @@ function guestOf(sid: string): { kind: 'qemu' | 'lxc'; vmid: number } | undefine
   return m ? { kind: m[1] === 'vm' ? 'qemu' : 'lxc', vmid: Number(m[2]) } : undefined;
 }
 
-export const haResource: PveResourceType = {
-  parts: ['ha-resources'],
+export const haResource: PveResourceType = haSection({
+  part: 'ha-resources',
+  section: 'resources',
+  label: (id) => `HA resource ${id}`,
+  observeOne: observeHaResource,
+  write,
 
-  observe(snap, ids) {
-    return ids.map((id) => observeHaResource(snap, id)).filter((o): o is Observed => o !== undefined);
-  },
-
-  create(s, attrs, ctx) {
-    return write(s, attrs, ctx, 'create');
-  },
-
-  update(s, _id, _before, after, ctx) {
-    return write(s, after, ctx, 'update');
-  },
-
-  async delete(s, id, _attrs, ctx) {
-    try {
-      const { client } = await s.api(ctx.signal);
-      await client.delete(`/cluster/ha/resources/${encodeURIComponent(id)}`, undefined, { signal: ctx.signal, step: ctx.step });
-    } catch (e) {
-      throw failure(`HA resource ${id}`, e);
-    }
-    return {};
-  },
-
-  async preflight(changes, s, ctx, all) {
-    const writes = changes.filter((c) => c.action === 'create' || c.action === 'update' || c.action === 'replace');
-    if (!writes.length) return [];
+  async check(writes, s, ctx, all) {
     const snap = await s.snapshot(['status', 'corosync', 'versions', 'resources', 'ha-groups'], ctx.signal);
     const rel = plannedRelease(snap, all);
     const groups = new Set(snap.haGroups?.keys() ?? []);
@@ -155,4 +136,4 @@ export const haResource: PveResourceType = {
     const stateChanges = change.action === 'create' || change.changedPaths.some((p) => p[0] === 'state');
     return stateChanges ? 'live' : 'none';
   },
-};
+});

@@ -11,6 +11,7 @@ import type { PveSession } from '../session.js';
 import { flag, type Snapshot } from '../snapshot.js';
 import { activeOf, clusterRelease, failure, haReleaseProblem, listAttr, plannedMembers, plannedRelease, splitList, str } from './cluster-facts.js';
 import { haNodeProblems } from './ha-group.js';
+import { haSection } from './ha-section.js';
 import type { PveResourceType } from './types.js';
 
 export function observeRule(snap: Snapshot, id: string): Observed | undefined {
@@ -82,34 +83,14 @@ async function write(s: PveSession, attrs: Attrs, ctx: ProviderContext, how: 'cr
   }
 }
 
-export const haRule: PveResourceType = {
-  parts: ['ha-rules'],
+export const haRule: PveResourceType = haSection({
+  part: 'ha-rules',
+  section: 'rules',
+  label: (id) => `HA rule "${id}"`,
+  observeOne: observeRule,
+  write,
 
-  observe(snap, ids) {
-    return ids.map((id) => observeRule(snap, id)).filter((o): o is Observed => o !== undefined);
-  },
-
-  create(s, attrs, ctx) {
-    return write(s, attrs, ctx, 'create');
-  },
-
-  update(s, _id, _before, after, ctx) {
-    return write(s, after, ctx, 'update');
-  },
-
-  async delete(s, id, _attrs, ctx) {
-    try {
-      const { client } = await s.api(ctx.signal);
-      await client.delete(`/cluster/ha/rules/${encodeURIComponent(id)}`, undefined, { signal: ctx.signal, step: ctx.step });
-    } catch (e) {
-      throw failure(`HA rule "${id}"`, e);
-    }
-    return {};
-  },
-
-  async preflight(changes, s, ctx, all) {
-    const writes = changes.filter((c) => c.action === 'create' || c.action === 'update' || c.action === 'replace');
-    if (!writes.length) return [];
+  async check(writes, s, ctx, all) {
     const snap = await s.snapshot(['status', 'corosync', 'versions', 'ha-resources'], ctx.signal);
     const { names } = plannedMembers(snap, all);
     const problem = haReleaseProblem('rule', plannedRelease(snap, all));
@@ -140,8 +121,4 @@ export const haRule: PveResourceType = {
     }
     return out;
   },
-
-  impact() {
-    return 'none';
-  },
-};
+});

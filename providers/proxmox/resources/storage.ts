@@ -163,14 +163,14 @@ function observeOne(snap: Snapshot, id: string): Observed | undefined {
     id,
     storage: id,
     type,
-    content: splitList(e.content).sort(),
-    nodes: splitList(e.nodes).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
+    content: splitList(e.content),
+    nodes: splitList(e.nodes),
     shared: sharedKind(type) === 'always' ? true : flag(e.shared),
     disable: flag(e.disable),
   };
   for (const [attr, kind] of OPTIONS) if (!SECRETS.has(attr)) attrs[attr] = coerce(kind, e[optionName(attr)]);
   const status = snap.storageStatus?.get(id);
-  attrs.active_nodes = status ? [...status].filter(([, r]) => isActive(r)).map(([n]) => n).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) : [];
+  attrs.active_nodes = status ? [...status].filter(([, r]) => isActive(r)).map(([n]) => n) : [];
   return { id, attrs };
 }
 

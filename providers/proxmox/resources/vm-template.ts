@@ -32,7 +32,7 @@ import { isBridgeType, normalize as normalizeNetwork } from '../network-plan.js'
 import { splitList } from '../props.js';
 import type { PveSession } from '../session.js';
 import { flag, type Rec, type Snapshot } from '../snapshot.js';
-import { withNewVmid } from '../vmid.js';
+import { createWithVmid } from '../vmid.js';
 import type { PveResourceType } from './types.js';
 import { membersAfterPlan } from '../preflight/storage.js';
 
@@ -282,8 +282,7 @@ export const vmTemplate: PveResourceType = {
     };
     let vmid: number;
     try {
-      if (typeof attrs.vmid === 'number') await make((vmid = attrs.vmid));
-      else vmid = (await withNewVmid((await s.api(ctx.signal)).client, s.target, make, ctx.signal)).vmid;
+      vmid = await createWithVmid(attrs.vmid, async () => (await s.api(ctx.signal)).client, s.target, make, ctx.signal);
     } catch (e) {
       throw new Error(`${what}: creating the VM failed: ${(e as Error).message}`, { cause: e });
     }

@@ -1,10 +1,10 @@
 // proxmox_vm: a clone of a template (POST /nodes/{template's node}/qemu/{template}/clone, a "qmclone"
 // task onto `node`), with cores/memory/onboot set afterwards and a start if asked. Many clones of
 // one template at once are the normal case: the new ids come from vmid.ts (held per process, so
-// parallel steps never pick the same one), and clones of one template are queued here, one task
-// at a time, since the platform holds the template's config lock for each clone's whole task (the
-// client's lock retries still cover other programs holding it). A failure after the clone
-// destroys the clone again. Delete stops a running VM, then destroys it.
+// parallel steps never pick the same one); the platform holds the template's config lock for each
+// clone's whole task, and the others wait for it in the platform's lock wait and the client's
+// lock retries. A failure after the clone destroys the clone again. Delete stops a running VM,
+// then destroys it.
 
 import type { Diagnostic } from '../../../engine/diagnostics.js';
 import { nearestName } from '../../../engine/diagnostics.js';
@@ -13,42 +13,12 @@ import type { Params } from '../client/types.js';
 import { memoryOf, nodeClient, qemuPath, readConfigs } from '../guest-config.js';
 import type { PveSession } from '../session.js';
 import { flag, type Rec, type Snapshot } from '../snapshot.js';
-import { withNewVmid } from '../vmid.js';
+import { createWithVmid } from '../vmid.js';
 import type { PveResourceType } from './types.js';
 import { membersAfterPlan } from '../preflight/storage.js';
 import { isUnknown, storageProblem } from './vm-template.js';
 
 const TYPE = 'proxmox_vm';
-
-/** Clone tasks waiting for, or holding, a template (per cluster and template). */
-const cloning = new Map<string, Promise<unknown>>();
-
-/**
- * Runs `fn` after every earlier clone of the same template from this process has finished. The
- * platform holds the template's config lock for a clone's whole task, so clones of one template run
- * one at a time anyway; queueing them here instead of in the lock retries keeps twenty parallel
- * steps from exhausting the retry budget.
- */
-async function oneCloneAtATime<T>(key: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-  const prev = cloning.get(key) ?? Promise.resolve();
-  const run = prev.then(
-    () => {
-      signal.throwIfAborted();
-      return fn();
-    },
-    () => {
-      signal.throwIfAborted();
-      return fn();
-    },
-  );
-  const tail = run.catch(() => undefined);
-  cloning.set(key, tail);
-  try {
-    return await run;
-  } finally {
-    if (cloning.get(key) === tail) cloning.delete(key);
-  }
-}
 
 function vmAttrs(vmid: number, node: string, cfg: Rec, status: string | undefined): Attrs {
   return {
@@ -175,15 +145,13 @@ export const vm: PveResourceType = {
     const params: Params = { name: String(attrs.name), full: full ? 1 : 0 };
     if (node !== tpl.node) params.target = node;
     if (full && typeof attrs.target_storage === 'string') params.storage = attrs.target_storage;
-    const clone = (newid: number) =>
-      oneCloneAtATime(`${s.target}|${tplId}`, ctx.signal, async () => {
-        ctx.log(`${what}: cloning template ${tplId} (on ${tpl.node}) to VM ${newid} on ${node}`);
-        await src.task('POST', qemuPath(tpl.node, tplId, '/clone'), { newid, ...params }, s.taskOptions(ctx));
-      });
+    const clone = async (newid: number) => {
+      ctx.log(`${what}: cloning template ${tplId} (on ${tpl.node}) to VM ${newid} on ${node}`);
+      await src.task('POST', qemuPath(tpl.node, tplId, '/clone'), { newid, ...params }, s.taskOptions(ctx));
+    };
     let vmid: number;
     try {
-      if (typeof attrs.vmid === 'number') await clone((vmid = attrs.vmid));
-      else vmid = (await withNewVmid((await s.api(ctx.signal)).client, s.target, clone, ctx.signal)).vmid;
+      vmid = await createWithVmid(attrs.vmid, async () => (await s.api(ctx.signal)).client, s.target, clone, ctx.signal);
     } catch (e) {
       throw new Error(`${what}: cloning template ${tplId} failed: ${(e as Error).message}`, { cause: e });
     }

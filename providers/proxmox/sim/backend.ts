@@ -52,11 +52,9 @@ export interface SimNodeInfo {
 }
 
 /** The result of a command run on a node over SSH. */
-export interface ShellResult {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
+// What a command run over SSH printed and exited with (the shared sshd's contract).
+import type { ShellResult } from '../../common/ssh-exec-server.js';
+export type { ShellResult };
 
 export interface PveBackend {
   /** Every simulated node, clustered or standalone. */

@@ -15,7 +15,7 @@ import { domainFromJSON, domainToJSON, nodeFromJSON, nodeToJSON, WORLD_FORMAT, t
 import { seedGuests } from './qemu.js';
 import { Router } from './routes.js';
 import { runShell } from './shell.js';
-import { newDomain, SimState } from './state.js';
+import { newDomain, SimState, type StateOptions } from './state.js';
 import { defaultStorage } from './storage.js';
 import type { Domain, SimNode } from './world.js';
 
@@ -40,16 +40,8 @@ export interface NodeSpec {
   guests?: number;
 }
 
-export interface SimOptions {
+export interface SimOptions extends StateOptions {
   nodes: NodeSpec[];
-  password: string;
-  token: { id: string; secret: string };
-  /** Multiplies every task latency (0 = instant; tasks still need polling). Default 1. */
-  latencyScale?: number;
-  /** How long a request waits for a held config lock (default 100 ms x latencyScale, min 20 ms). */
-  lockWaitMs?: number;
-  /** Each node's API certificate SHA-256 fingerprint ("AB:CD:..."), checked by API joins. */
-  fingerprints?: Record<string, string>;
 }
 
 /** What tests and the lab may inspect about a node. */

@@ -5,6 +5,7 @@
 
 import { PveFailure } from './backend.js';
 import { DEFAULT_LATENCIES } from './tasks.js';
+import { queueCounted, takeCounted } from '../../common/sim-faults.js';
 
 interface Transient {
   path: RegExp;
@@ -60,16 +61,11 @@ export class Faults {
 
   /** The next `count` tasks of this type end with `message` as their exit status. */
   failTasks(taskType: string, message: string, count = 1): void {
-    this.taskFailures.set(taskType, [...(this.taskFailures.get(taskType) ?? []), { message, left: count }]);
+    queueCounted(this.taskFailures, taskType, { message, left: count });
   }
 
   takeTaskFailure(taskType: string): string | undefined {
-    const list = this.taskFailures.get(taskType);
-    const f = list?.[0];
-    if (!list || !f) return undefined;
-    if (--f.left <= 0) list.shift();
-    if (!list.length) this.taskFailures.delete(taskType);
-    return f.message;
+    return takeCounted(this.taskFailures, taskType)?.message;
   }
 
   /** Takes a node's API down (connections reset; SSH and corosync keep working) or brings it back. */

@@ -8,13 +8,13 @@
 
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateHostCertificate, loadOrCreateHostCertificate, type HostCertificate } from '../../common/certs.js';
 import { generateSshClientKey, generateSshHostKeys, knownHostsLines, loadOrCreateSshClientKey, loadOrCreateSshHostKeys, privateKeyFingerprint, type SshClientKey, type SshHostKeys } from '../../common/ssh-keys.js';
 import { LAB_PASSWORD, PveSim, type NodeSpec } from './cluster.js';
 import { PveHttpsServer, WireFaults } from './server.js';
 import { PveSshAgent } from './ssh-agent.js';
+import { LOOPBACK, autosaver, labDir, listenForLab, readJson, textTable, writeAtomically, writeEnvFile } from '../../common/sim-lab.js';
 
 export interface PveLabOptions {
   /** How many nodes (default 3; with a saved lab in `dir`, as many as it has). */
@@ -83,28 +83,7 @@ interface LabFile {
 }
 
 export const LAB_TOKEN_ID = 'root@pam!poolform';
-const LOOPBACK = '127.0.0.1';
-/** How long after a change the world is saved (changes meanwhile are saved with it). */
-const SAVE_DELAY_MS = 300;
 const KEYS_SUBDIR = 'nodes';
-
-function readJson<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-async function listen(what: string, name: string, start: () => Promise<number>, port: number | undefined): Promise<number> {
-  try {
-    return await start();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new Error(`cannot start the lab: ${name}'s ${what} port ${port} on ${LOOPBACK} is in use (another lab running? choose --base-port, or another --dir)`);
-    throw e;
-  }
-}
 
 /** The management address of node i (0-based) in the lab's network: 10.20.0.11, .12, ... */
 function labIp(i: number): string {
@@ -112,9 +91,7 @@ function labIp(i: number): string {
 }
 
 export async function startPveLab(opts: PveLabOptions = {}): Promise<PveLab> {
-  const temp = opts.dir === undefined;
-  const dir = temp ? fs.mkdtempSync(path.join(os.tmpdir(), 'poolform-pve-lab-')) : path.resolve(opts.dir!);
-  fs.mkdirSync(dir, { recursive: true });
+  const { dir, temp } = labDir(opts.dir, 'poolform-pve-lab-');
   const labFile = path.join(dir, 'lab.json');
   const worldFile = path.join(dir, 'world.json');
   const keyDir = path.join(dir, KEYS_SUBDIR);
@@ -166,7 +143,7 @@ export async function startPveLab(opts: PveLabOptions = {}): Promise<PveLab> {
       const sshPort = opts.basePort !== undefined ? opts.basePort + 100 + i : (saved?.nodes[i]?.sshPort ?? 0);
       const server = new PveHttpsServer({ cert: certs[i]!.cert, key: certs[i]!.key, port, host: LOOPBACK, wire, authFailDelayMs: opts.authFailDelayMs ?? 3000 });
       servers.push(server);
-      await listen('HTTPS', name, () => server.start(), port);
+      await listenForLab('HTTPS', name, () => server.start(), port);
       const agent = new PveSshAgent({
         hostKeys: keys[i]!,
         port: sshPort,
@@ -177,7 +154,7 @@ export async function startPveLab(opts: PveLabOptions = {}): Promise<PveLab> {
         answering: () => sim.isPoweredOn(name),
       });
       agents.push(agent);
-      await listen('SSH', name, () => agent.start(), sshPort);
+      await listenForLab('SSH', name, () => agent.start(), sshPort);
     }
     const fingerprints = Object.fromEntries(names.map((n, i) => [n, certs[i]!.fingerprint]));
     const simOpts = { password, token: { id: tokenId, secret: tokenSecret }, latencyScale: opts.latencyScale ?? 1, fingerprints };
@@ -220,33 +197,20 @@ export async function startPveLab(opts: PveLabOptions = {}): Promise<PveLab> {
   fs.writeFileSync(knownHostsFile, nodes.flatMap((n, i) => knownHostsLines(LOOPBACK, n.sshPort, keys[i]!)).join('\n') + '\n');
 
   const save = () => {
-    if (temp) return;
-    // Written aside and renamed, so an interrupted save never leaves half a world.
-    fs.writeFileSync(`${worldFile}.tmp`, JSON.stringify(sim.toJSON()));
-    fs.renameSync(`${worldFile}.tmp`, worldFile);
+    if (!temp) writeAtomically(worldFile, JSON.stringify(sim.toJSON()));
   };
   if (!temp) {
     const lf: LabFile = { version: 1, nodes: nodes.map((n) => ({ name: n.name, ip: n.ip, port: n.port, sshPort: n.sshPort })), password, tokenId, tokenSecret };
     fs.writeFileSync(labFile, JSON.stringify(lf, null, 2) + '\n', { mode: 0o600 });
   }
-  // After every change: cut the connections of nodes that went off, and save soon (a lab killed
-  // without stop() keeps its world).
-  let pendingSave: NodeJS.Timeout | undefined;
+  // After every change: cut the connections of nodes that went off, and save soon.
+  const autosave = autosaver(save);
   let stopping = false;
   const unsubscribe = sim.onChange(() => {
     if (stopping) return;
     for (const s of servers) s.dropIfUnreachable();
     for (const a of agents) a.dropIfOff();
-    if (temp || pendingSave) return;
-    pendingSave = setTimeout(() => {
-      pendingSave = undefined;
-      try {
-        save();
-      } catch {
-        // stop() saves again and reports what keeps failing
-      }
-    }, SAVE_DELAY_MS);
-    pendingSave.unref();
+    if (!temp) autosave.changed();
   });
   save();
 
@@ -268,7 +232,7 @@ export async function startPveLab(opts: PveLabOptions = {}): Promise<PveLab> {
       (stopped ??= (async () => {
         stopping = true;
         if (typeof unsubscribe === 'function') unsubscribe();
-        clearTimeout(pendingSave);
+        autosave.cancel();
         await stopAll();
         if (temp) fs.rmSync(dir, { recursive: true, force: true });
         else save();
@@ -298,17 +262,13 @@ export function labEnv(lab: PveLab): Record<string, string> {
 
 /** Writes DIR/lab.env (shell- and dotenv-readable: NAME='value'); returns its path. */
 export function writeLabEnv(lab: PveLab): string {
-  const file = path.join(lab.dir, 'lab.env');
-  const lines = Object.entries(labEnv(lab)).map(([k, v]) => `${k}='${v.replace(/'/g, `'\\''`)}'`);
-  fs.writeFileSync(file, `# poolform lab proxmox: load with  set -a; . ${file}; set +a\n${lines.join('\n')}\n`, { mode: 0o600 });
-  return file;
+  return writeEnvFile(lab.dir, 'proxmox', labEnv(lab));
 }
 
 /** The lab's nodes as a table, and how to use them. */
 export function describeLab(lab: PveLab, envFile: string, shownDir: string): string {
   const rows = [['NODE', 'API URL', 'TLS FINGERPRINT (SHA-256)', 'SSH', 'ADDRESS'], ...lab.nodes.map((n) => [n.name, n.url, n.fingerprint, n.sshAddress, n.ip])];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const table = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
+  const table = textTable(rows);
   return `Simulated Proxmox VE lab (${lab.nodes.length} standalone node${lab.nodes.length === 1 ? '' : 's'} at start, state in ${shownDir})
 
 ${table}

@@ -7,7 +7,7 @@ import { guestResource } from './qemu.js';
 import type { Ctx, SimState } from './state.js';
 import { knownNodes } from './state.js';
 import { storageResources } from './storage.js';
-import { parseUpid } from './tasks.js';
+import { parseUpid } from '../upid.js';
 import { fail, GiB, need, paramFail, sha1, type SimNode } from './world.js';
 
 export const kernelOf = (version: string) => (version.startsWith('8.') ? '6.8.12-9-pve' : '6.14.8-2-pve');

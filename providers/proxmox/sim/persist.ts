@@ -32,27 +32,13 @@ export interface DomainJSON {
   guests: Guest[];
 }
 
-export interface NodeJSON {
-  name: string;
-  ip: string;
-  index: number;
-  version: string;
-  nics: string[];
-  ovs: boolean;
-  clockSkewMs: number;
-  powered: boolean;
-  removed: boolean;
-  rogue: boolean;
-  mgmtIface: string;
-  mgmtLost: boolean;
+/** A node as saved: its plain fields as they are, maps as entry arrays, its /etc/pve by domain id. */
+export type NodeJSON = Omit<SimNode, 'running' | 'staged' | 'files' | 'domain'> & {
   running: [string, IfaceCfg][];
   staged?: [string, IfaceCfg][];
-  ifacesFile?: string;
   files: [string, string][];
-  reloads: number;
-  bootTime: number;
   domain: string;
-}
+};
 
 export interface WorldJSON {
   format: typeof WORLD_FORMAT;
@@ -111,51 +97,29 @@ export function cloneDomain(d: Domain): Domain {
 }
 
 export function nodeToJSON(n: SimNode): NodeJSON {
+  const { running, staged, ifacesFile, files, domain, ...plain } = n;
   return {
-    name: n.name,
-    ip: n.ip,
-    index: n.index,
-    version: n.version,
+    ...plain,
     nics: [...n.nics],
-    ovs: n.ovs,
-    clockSkewMs: n.clockSkewMs,
-    powered: n.powered,
-    removed: n.removed,
-    rogue: n.rogue,
-    mgmtIface: n.mgmtIface,
-    mgmtLost: n.mgmtLost,
-    running: [...n.running].map(([k, v]) => [k, { ...v }]),
-    ...(n.staged ? { staged: [...n.staged].map(([k, v]) => [k, { ...v }] as [string, IfaceCfg]) } : {}),
-    ...(n.ifacesFile !== undefined ? { ifacesFile: n.ifacesFile } : {}),
-    files: [...n.files],
-    reloads: n.reloads,
-    bootTime: n.bootTime,
-    domain: n.domain.id,
+    running: [...running].map(([k, v]) => [k, { ...v }]),
+    ...(staged ? { staged: [...staged].map(([k, v]) => [k, { ...v }] as [string, IfaceCfg]) } : {}),
+    ...(ifacesFile !== undefined ? { ifacesFile } : {}),
+    files: [...files],
+    domain: domain.id,
   };
 }
 
 export function nodeFromJSON(j: NodeJSON, domains: Map<string, Domain>): SimNode {
   const domain = domains.get(j.domain);
   if (!domain) throw new Error(`saved node "${j.name}" refers to an unknown /etc/pve (${j.domain})`);
+  const { running, staged, ifacesFile, files, domain: _id, ...plain } = j;
   return {
-    name: j.name,
-    ip: j.ip,
-    index: j.index,
-    version: j.version,
+    ...plain,
     nics: [...j.nics],
-    ovs: j.ovs,
-    clockSkewMs: j.clockSkewMs,
-    powered: j.powered,
-    removed: j.removed,
-    rogue: j.rogue,
-    mgmtIface: j.mgmtIface,
-    mgmtLost: j.mgmtLost,
-    running: new Map(j.running.map(([k, v]) => [k, { ...v }])),
-    ...(j.staged ? { staged: new Map(j.staged.map(([k, v]) => [k, { ...v }])) } : {}),
-    ...(j.ifacesFile !== undefined ? { ifacesFile: j.ifacesFile } : {}),
-    files: new Map(j.files),
-    reloads: j.reloads,
-    bootTime: j.bootTime,
+    running: new Map(running.map(([k, v]) => [k, { ...v }])),
+    ...(staged ? { staged: new Map(staged.map(([k, v]) => [k, { ...v }])) } : {}),
+    ...(ifacesFile !== undefined ? { ifacesFile } : {}),
+    files: new Map(files),
     domain,
   };
 }

@@ -12,23 +12,12 @@ import type { Socket } from 'node:net';
 import { PveFailure, type ApiResponse, type PveBackend } from './backend.js';
 import { authenticate, createTicket } from './auth.js';
 import { checkParams, matchRoute } from './params.js';
-import { closeServer, listenOn } from '../../common/listen.js';
+import { TrackedListener } from '../../common/listen.js';
+import type { WireFaults } from '../../common/sim-faults.js';
+import { BodyTooLarge, readBody } from '../../common/read-body.js';
 
-/** Faults of the network rather than of Proxmox, keyed by node name. */
-export class WireFaults {
-  /** Extra delay (ms) before each request of a node is handled. */
-  readonly delayMs = new Map<string, number>();
-  /** How many of a node's next requests are dropped (connection destroyed, no answer). */
-  readonly drops = new Map<string, number>();
-
-  /** True (and counts it) when this request must be dropped. */
-  takeDrop(node: string): boolean {
-    const n = this.drops.get(node) ?? 0;
-    if (n <= 0) return false;
-    this.drops.set(node, n - 1);
-    return true;
-  }
-}
+// Faults of the network rather than of Proxmox, keyed by node name (shared with the XenServer sim).
+export { WireFaults } from '../../common/sim-faults.js';
 
 export interface PveServerOptions {
   cert: string;
@@ -54,8 +43,6 @@ const DOMAINS = [
   { realm: 'pve', type: 'pve', comment: 'Proxmox VE authentication server' },
 ];
 
-class BodyTooLarge extends Error {}
-
 /**
  * The HTTPS endpoint of one simulated node. It listens before the model exists (the model needs
  * the port for its fingerprints and URLs), then `bind()` attaches it to its node; until then it
@@ -65,8 +52,7 @@ export class PveHttpsServer {
   private readonly server: https.Server;
   private backend?: PveBackend;
   private nodeName?: string;
-  private readonly sockets = new Set<Socket>();
-  private boundPort = 0;
+  private readonly listener: TrackedListener<Socket>;
   private served = 0;
 
   constructor(private readonly opts: PveServerOptions) {
@@ -78,10 +64,10 @@ export class PveHttpsServer {
         sock.destroy();
         return;
       }
-      this.sockets.add(sock);
-      sock.on('close', () => this.sockets.delete(sock));
+      this.listener.track(sock);
     });
     this.server.on('tlsClientError', (_e, sock) => sock.destroy());
+    this.listener = new TrackedListener<Socket>(this.server, (s) => s.destroy(), { port: opts.port, host: opts.host });
   }
 
   bind(backend: PveBackend, node: string): void {
@@ -94,11 +80,11 @@ export class PveHttpsServer {
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.listener.port;
   }
 
   get url(): string {
-    return `https://${this.opts.host ?? '127.0.0.1'}:${this.boundPort}`;
+    return `https://${this.opts.host ?? '127.0.0.1'}:${this.listener.port}`;
   }
 
   /** API requests this endpoint has received (benches count them). */
@@ -106,21 +92,17 @@ export class PveHttpsServer {
     return this.served;
   }
 
-  async start(): Promise<number> {
-    this.boundPort = await listenOn(this.server, this.opts.port, this.opts.host);
-    return this.boundPort;
+  start(): Promise<number> {
+    return this.listener.start();
   }
 
   stop(): Promise<void> {
-    return closeServer(this.server, () => {
-      for (const s of this.sockets) s.destroy();
-    });
+    return this.listener.stop();
   }
 
   /** Cuts open connections when the node stopped answering (powered off meanwhile). */
   dropIfUnreachable(): void {
-    if (this.answering()) return;
-    for (const s of this.sockets) s.destroy();
+    if (!this.answering()) this.listener.dropAll();
   }
 
   private answering(): boolean {
@@ -142,8 +124,7 @@ export class PveHttpsServer {
       req.socket.destroy();
       return;
     }
-    const delay = wire?.delayMs.get(node) ?? 0;
-    if (delay > 0) await sleep(delay);
+    await wire?.delay(node);
 
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'https://pve.invalid');
@@ -264,34 +245,12 @@ function reasonPhrase(message: string): string {
   return first.replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 512) || 'error';
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function drain(req: IncomingMessage): Promise<void> {
   return new Promise((resolve) => {
     req.on('data', () => {});
     req.on('end', resolve);
     req.on('error', () => resolve());
     req.on('close', resolve);
-  });
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new BodyTooLarge());
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
   });
 }
 
@@ -312,7 +271,7 @@ async function readParams(req: IncomingMessage, method: string, url: URL): Promi
   const multi = new Map<string, string[]>();
   const add = (k: string, v: string) => multi.set(k, [...(multi.get(k) ?? []), v]);
   for (const [k, v] of url.searchParams) add(k, v);
-  const text = await readBody(req);
+  const text = await readBody(req, MAX_BODY);
   if ((method === 'POST' || method === 'PUT') && text.trim() !== '') {
     const type = String(req.headers['content-type'] ?? '').toLowerCase();
     if (type.includes('application/json')) {

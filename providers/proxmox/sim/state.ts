@@ -25,8 +25,11 @@ export interface Ctx {
 export interface StateOptions {
   password: string;
   token: { id: string; secret: string };
+  /** Multiplies every task latency (0 = instant; tasks still need polling). Default 1. */
   latencyScale?: number;
+  /** How long a request waits for a held config lock (default 100 ms x latencyScale, min 20 ms). */
   lockWaitMs?: number;
+  /** Each node's API certificate SHA-256 fingerprint ("AB:CD:..."), checked by API joins. */
   fingerprints?: Record<string, string>;
 }
 

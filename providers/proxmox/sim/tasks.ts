@@ -4,6 +4,7 @@
 // running when its UPID is returned, so a client must poll it like on a real node.
 
 import type { PveFailure } from './backend.js';
+import { formatUpid, type Upid } from '../upid.js';
 
 /** Default task latencies in ms (multiplied by faults.latencyScale). Unlisted types: 0. */
 export const DEFAULT_LATENCIES: Readonly<Record<string, number>> = Object.freeze({
@@ -18,30 +19,10 @@ export const DEFAULT_LATENCIES: Readonly<Record<string, number>> = Object.freeze
   qmstop: 80,
 });
 
-export interface SimTask {
-  upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
+export interface SimTask extends Upid {
   status: 'running' | 'stopped';
   exitstatus?: string;
   endtime?: number;
-}
-
-const hex8 = (n: number) => (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
-
-export function formatUpid(t: Pick<SimTask, 'node' | 'pid' | 'pstart' | 'starttime' | 'type' | 'id' | 'user'>): string {
-  return `UPID:${t.node}:${hex8(t.pid)}:${hex8(t.pstart)}:${hex8(t.starttime)}:${t.type}:${t.id}:${t.user}:`;
-}
-
-export function parseUpid(upid: string): Omit<SimTask, 'upid' | 'status'> | undefined {
-  const m = /^UPID:([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:\s]+):([^:\s]*):([^:\s]+):$/.exec(upid);
-  if (!m) return undefined;
-  return { node: m[1]!, pid: parseInt(m[3]!, 16), pstart: parseInt(m[4]!, 16), starttime: parseInt(m[5]!, 16), type: m[6]!, id: m[7]!, user: m[8]! };
 }
 
 export interface TaskSpec {

@@ -6,9 +6,9 @@ import * as common from '../../common/tls.js';
 import { TLS_CIPHERS, TLS_MAX_VERSION, TLS_MIN_VERSION } from '../crypto-policy.js';
 import { TransportError } from './types.js';
 
-export { certificateFingerprint, connectTls, formatFingerprint, normaliseFingerprint, pemFingerprint, type TrustPolicy } from '../../common/tls.js';
+export type { TrustPolicy } from '../../common/tls.js';
 
-export const XEN_TLS: common.TlsPlatform = {
+const XEN_TLS: common.TlsPlatform = {
   fingerprintHint: 'openssl x509 -in /etc/xensource/xapi-ssl.pem -noout -fingerprint -sha256',
   pinsAttribute: 'tls_fingerprints',
   caAttribute: 'ca_file',

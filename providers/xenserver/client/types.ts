@@ -2,6 +2,11 @@
 // coordinator) and SSH probes of hosts. Implemented in client/xapi.ts and client/ssh.ts; the
 // resources, observation and preflight code use only these types.
 
+import type { SshTarget } from '../../common/ssh.js';
+import type { TransportKind } from '../../common/tls.js';
+
+export type { ShellOutput } from '../../common/ssh.js';
+
 /** Where and how to log in to XAPI. */
 export interface XapiEndpoint {
   /** "https://host[:port]"; any host of the pool (a member answers HOST_IS_SLAVE and the client follows). */
@@ -71,7 +76,7 @@ export class TransportError extends Error {
   constructor(
     message: string,
     readonly host: string,
-    readonly kind: 'unreachable' | 'timeout' | 'tls' | 'host-key' | 'auth' | 'protocol',
+    readonly kind: TransportKind,
   ) {
     super(message);
     this.name = 'TransportError';
@@ -79,19 +84,4 @@ export class TransportError extends Error {
 }
 
 /** SSH access to one host, checked against a known_hosts file (strict: unknown or changed keys refuse). */
-export interface SshEndpoint {
-  host: string;
-  port: number;
-  username: string;
-  password?: string;
-  privateKey?: string;
-  /** OpenSSH known_hosts file; hashed entries and [host]:port forms are understood. */
-  knownHostsFile: string;
-  timeoutMs?: number;
-}
-
-export interface ShellOutput {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
+export type SshEndpoint = SshTarget;

@@ -6,12 +6,12 @@
 // Hand-written on node:https rather than the npm xen-api package: that package is a dev-only
 // oracle here, and this client must own TLS pinning, the crypto policy and secret scrubbing.
 
-import * as https from 'node:https';
-import type { OutgoingHttpHeaders } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { abortable, sleep } from '../../common/abort.js';
+import { ConnectionReset, HttpsOrigin, hostPort, socketFailure, type HttpsAnswer, type HttpsRequest } from '../../common/https-request.js';
+import { opensslReason } from '../../common/tls.js';
 import { TLS_CIPHERS } from '../crypto-policy.js';
 import { isTransient, remedyFor } from './remedies.js';
-import { connectTls, trustPolicy, type TrustPolicy } from './tls.js';
+import { trustPolicy, type TrustPolicy } from './tls.js';
 import {
   TransportError,
   XapiError,
@@ -291,13 +291,11 @@ function secretsOf(method: string, params: unknown[]): string[] {
   return out;
 }
 
-/** One HTTPS origin: its keep-alive agent, and JSON-RPC posting with timeouts and abort. */
+/** One XAPI origin: JSON-RPC posting over the shared keep-alive HTTPS origin (common/https-request.ts). */
 class Wire {
   readonly url: string;
-  private readonly host: string;
-  private readonly port: number;
   private readonly path: string;
-  private readonly agent: XapiAgent;
+  private readonly origin: HttpsOrigin;
   private nextId = 1;
 
   constructor(
@@ -307,104 +305,53 @@ class Wire {
     private readonly timeoutMs: number,
   ) {
     this.url = originOf(target);
-    this.host = target.hostname.replace(/^\[(.*)\]$/, '$1');
-    this.port = target.port ? Number(target.port) : 443;
+    const { host, port } = hostPort(target);
     this.path = `${target.pathname.replace(/\/+$/, '')}/jsonrpc`;
-    this.agent = new XapiAgent(this.host, this.port, policy, this.url);
+    this.origin = new HttpsOrigin(host, port, policy, this.url);
   }
 
-  post(method: string, params: unknown[], opts: CallOptions, staleRetry = true): Promise<Outcome> {
-    const { signal, step } = opts;
-    return new Promise<Outcome>((resolve, reject) => {
-      if (signal?.aborted) return reject(abortError(signal));
-      const body = JSON.stringify({ jsonrpc: '2.0', method, params, id: this.nextId++ });
-      const headers: OutgoingHttpHeaders = {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        accept: 'application/json',
-      };
-      if (step) headers['x-poolform-step'] = /^[\x20-\x7e]*$/.test(step) ? step : encodeURIComponent(step);
-      this.counter.n++;
-      const req = https.request({ host: this.host, port: this.port, path: this.path, method: 'POST', headers, agent: this.agent });
-      let done = false;
-      const settle = (err: Error | undefined, value?: Outcome | Promise<Outcome>): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (err) {
-          req.destroy();
-          reject(err);
-        } else resolve(value!);
-      };
-      const timer = setTimeout(() => {
-        settle(
-          new TransportError(
-            `XAPI at ${this.url} did not answer ${method} within ${this.timeoutMs / 1000} s: is the host up and the port reachable (and not overloaded)?`,
-            this.url,
-            'timeout',
-          ),
-        );
-      }, this.timeoutMs);
-      const onAbort = (): void => settle(abortError(signal!));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (done) return;
-        // A kept-alive socket the server closed while idle: the request never reached it; send again.
-        if (staleRetry && req.reusedSocket && err.code === 'ECONNRESET') {
-          done = true;
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          resolve(this.post(method, params, opts, false));
-          return;
-        }
-        settle(describeSocketError(err, this.url, method));
+  async post(method: string, params: unknown[], opts: CallOptions): Promise<Outcome> {
+    const body = JSON.stringify({ jsonrpc: '2.0', method, params, id: this.nextId++ });
+    const request: HttpsRequest = {
+      method: 'POST',
+      path: this.path,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), accept: 'application/json' },
+      body,
+      step: opts.step,
+      signal: opts.signal,
+      onSend: () => void this.counter.n++,
+      timeoutMs: this.timeoutMs,
+      timeoutError: () =>
+        new TransportError(
+          `XAPI at ${this.url} did not answer ${method} within ${this.timeoutMs / 1000} s: is the host up and the port reachable (and not overloaded)?`,
+          this.url,
+          'timeout',
+        ),
+      describeError: (err) => describeSocketError(err, this.url, method),
+    };
+    let ans: HttpsAnswer;
+    try {
+      ans = await this.origin.request(request);
+    } catch (e) {
+      if (!(e instanceof ConnectionReset)) throw e;
+      if (!e.stale) throw e.error;
+      // A kept-alive socket the server closed while idle: the request never reached it; send again.
+      ans = await this.origin.request(request).catch((again: unknown) => {
+        throw again instanceof ConnectionReset ? again.error : again;
       });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => settle(describeSocketError(err, this.url, method)));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) {
-            settle(
-              new TransportError(
-                `${this.url} answered HTTP ${res.statusCode} to ${method}: is url the https address of a XenServer host?${snippet(text)}`,
-                this.url,
-                'protocol',
-              ),
-            );
-            return;
-          }
-          try {
-            settle(undefined, decodeResponse(JSON.parse(text)));
-          } catch {
-            settle(new TransportError(`${this.url} answered ${method} with something that is not JSON-RPC${snippet(text)}`, this.url, 'protocol'));
-          }
-        });
-      });
-      req.end(body);
-    });
+    }
+    if (ans.status !== 200) {
+      throw new TransportError(`${this.url} answered HTTP ${ans.status} to ${method}: is url the https address of a XenServer host?${snippet(ans.body)}`, this.url, 'protocol');
+    }
+    try {
+      return decodeResponse(JSON.parse(ans.body));
+    } catch {
+      throw new TransportError(`${this.url} answered ${method} with something that is not JSON-RPC${snippet(ans.body)}`, this.url, 'protocol');
+    }
   }
 
   close(): void {
-    this.agent.destroy();
-  }
-}
-
-/** The keep-alive agent of one origin, whose sockets are opened by tls.ts (policy, pinning, TCP_NODELAY). */
-class XapiAgent extends https.Agent {
-  constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-    private readonly policy: TrustPolicy,
-    private readonly label: string,
-  ) {
-    super({ keepAlive: true });
-  }
-
-  override createConnection(): Duplex {
-    return connectTls(this.targetHost, this.targetPort, this.policy, this.label);
+    this.origin.close();
   }
 }
 
@@ -424,38 +371,27 @@ function decodeResponse(msg: unknown): Outcome {
 
 function describeSocketError(err: NodeJS.ErrnoException, label: string, method: string): Error {
   if (err instanceof TransportError) return err; // the certificate judgement of tls.ts
-  const code = err.code ?? '';
   const reach = 'is the host up and the port reachable?';
-  switch (code) {
-    case 'ECONNREFUSED':
+  switch (socketFailure(err)) {
+    case 'refused':
       return new TransportError(`cannot connect to XAPI at ${label}: connection refused. ${cap(reach)} (XAPI listens on HTTPS port 443)`, label, 'unreachable');
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
+    case 'unresolved':
       return new TransportError(`cannot resolve the host name of ${label}: check the address in url (or DNS)`, label, 'unreachable');
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EHOSTDOWN':
+    case 'no-route':
       return new TransportError(`no route to ${label}: ${reach}`, label, 'unreachable');
-    case 'ETIMEDOUT':
+    case 'timeout':
       return new TransportError(`connecting to ${label} timed out: ${reach}`, label, 'timeout');
-    case 'ECONNRESET':
-    case 'EPIPE':
+    case 'reset':
       return new TransportError(`the connection to ${label} was reset during ${method}: ${reach} (a host rebooting or a firewall drops connections)`, label, 'unreachable');
+    case 'tls':
+      return new TransportError(
+        `TLS handshake with ${label} failed (${opensslReason(err.message)}): XenServer accepts TLS 1.2 with ${TLS_CIPHERS}; is url the HTTPS address of a XenServer host?`,
+        label,
+        'tls',
+      );
+    case 'other':
+      return new TransportError(`cannot talk to XAPI at ${label} (${err.message}): ${reach}`, label, 'unreachable');
   }
-  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code === 'EPROTO' || /ssl|tls/i.test(err.message)) {
-    return new TransportError(
-      `TLS handshake with ${label} failed (${opensslReason(err.message)}): XenServer accepts TLS 1.2 with ${TLS_CIPHERS}; is url the HTTPS address of a XenServer host?`,
-      label,
-      'tls',
-    );
-  }
-  return new TransportError(`cannot talk to XAPI at ${label} (${err.message}): ${reach}`, label, 'unreachable');
-}
-
-/** "…:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:../deps/…" → "tlsv1 alert protocol version". */
-function opensslReason(message: string): string {
-  const m = /SSL routines:[^:]*:([^:]+)/.exec(message);
-  return m ? m[1] : message.split('\n')[0];
 }
 
 function cap(s: string): string {
@@ -531,44 +467,5 @@ function xmlUnescape(s: string): string {
         return "'";
     }
     return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
-  });
-}
-
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted', 'AbortError');
-}
-
-/** `p`, or an AbortError as soon as `signal` aborts (p itself goes on). */
-function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(abortError(signal!));
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -28,11 +28,9 @@ export interface SimHostInfo {
 }
 
 /** The result of a command run on a host's dom0 over SSH. */
-export interface ShellResult {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
+// What a command run over SSH printed and exited with (the shared sshd's contract).
+import type { ShellResult } from '../../common/ssh-exec-server.js';
+export type { ShellResult };
 
 /** What the wire knows about a call besides its content. */
 export interface CallMeta {

@@ -5,6 +5,7 @@
 
 import { XapiFailure } from './backend.js';
 import type { SimHost, World } from './world.js';
+import { queueCounted, takeCounted } from '../../common/sim-faults.js';
 
 interface Transient {
   code: string;
@@ -43,17 +44,13 @@ export class Faults {
   /** The next `count` calls of `method` (sync or Async) fail with [code, ...params]. */
   failNext(method: string, code: string, count = 1, params: string[] = []): void {
     const m = method.replace(/^Async\./, '');
-    this.transients.set(m, [...(this.transients.get(m) ?? []), { code, params, left: count }]);
+    queueCounted(this.transients, m, { code, params, left: count });
   }
 
   /** Consumes one pending transient failure of `method`, if any. */
   takeTransient(method: string): XapiFailure | undefined {
-    const list = this.transients.get(method);
-    const t = list?.[0];
-    if (!list || !t) return undefined;
-    if (--t.left <= 0) list.shift();
-    if (!list.length) this.transients.delete(method);
-    return new XapiFailure(t.code, t.params);
+    const t = takeCounted(this.transients, method);
+    return t && new XapiFailure(t.code, t.params);
   }
 
   /** Takes a host's API down (connections reset, host_metrics.live false) or brings it back. */

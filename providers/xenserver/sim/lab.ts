@@ -4,13 +4,13 @@
 // ports, the simulated world), so a second start is the same pool with the same pins.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateHostCertificate, loadOrCreateHostCertificate, type HostCertificate } from '../../common/certs.js';
 import { allClasses } from './model.js';
 import { WireFaults, XapiHttpsServer } from './server.js';
 import { SshAgent, generateSshHostKeys, knownHostsLines, loadOrCreateSshHostKeys, sshFingerprint, type SshHostKeys } from './ssh-agent.js';
 import { LAB_PASSWORD, XapiSim, type HostSpec } from './xapi.js';
+import { LOOPBACK, autosaver, labDir, listenForLab, readJson, textTable, writeAtomically, writeEnvFile } from '../../common/sim-lab.js';
 
 export interface LabOptions {
   /** How many hosts (default 3; with a saved lab in `dir`, as many as it has). */
@@ -60,18 +60,6 @@ interface LabFile {
   hosts: { name: string; port: number; sshPort: number }[];
 }
 
-const LOOPBACK = '127.0.0.1';
-/** How long after a change the world is saved (changes meanwhile are saved with it). */
-const SAVE_DELAY_MS = 300;
-
-function readJson<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 /** system.listMethods for clients that introspect (xen-api does, after login): the data model's messages. */
 function modelMethods(): string[] {
   const out: string[] = [];
@@ -85,20 +73,8 @@ function modelMethods(): string[] {
   return [...new Set(out)];
 }
 
-async function listen(what: string, name: string, start: () => Promise<number>, port: number | undefined): Promise<number> {
-  try {
-    return await start();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`cannot start the lab: ${name}'s ${what} port ${port} on ${LOOPBACK} is in use (another lab running? choose --base-port, or another --dir)`);
-    throw e;
-  }
-}
-
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
-  const temp = opts.dir === undefined;
-  const dir = temp ? fs.mkdtempSync(path.join(os.tmpdir(), 'poolform-lab-')) : path.resolve(opts.dir!);
-  fs.mkdirSync(dir, { recursive: true });
+  const { dir, temp } = labDir(opts.dir, 'poolform-lab-');
   const labFile = path.join(dir, 'lab.json');
   const worldFile = path.join(dir, 'world.json');
   const keyDir = path.join(dir, 'hosts');
@@ -133,7 +109,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       const sshPort = opts.basePort !== undefined ? opts.basePort + 100 + i : (saved?.hosts[i]?.sshPort ?? 0);
       const server = new XapiHttpsServer({ cert: certs[i]!.cert, key: certs[i]!.key, port, host: LOOPBACK, wire, name, listMethods: methods });
       servers.push(server);
-      await listen('HTTPS', name, () => server.start(), port);
+      await listenForLab('HTTPS', name, () => server.start(), port);
       const agent = new SshAgent({
         hostKeys: keys[i]!,
         port: sshPort,
@@ -147,7 +123,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
         },
       });
       agents.push(agent);
-      await listen('SSH', name, () => agent.start(), sshPort);
+      await listenForLab('SSH', name, () => agent.start(), sshPort);
     }
     const specs: HostSpec[] = names.map((name, i) => ({ ...(opts.hostSpecs?.[i] ?? {}), name, address: `${LOOPBACK}:${servers[i]!.port}` }));
     if (savedWorld) {
@@ -181,28 +157,14 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const knownHostsFile = path.join(dir, 'known_hosts');
   fs.writeFileSync(knownHostsFile, hosts.flatMap((h, i) => knownHostsLines(LOOPBACK, h.sshPort, keys[i]!)).join('\n') + '\n');
   const save = () => {
-    if (temp) return;
-    // Written aside and renamed, so an interrupted save never leaves half a world.
-    fs.writeFileSync(`${worldFile}.tmp`, sim.save());
-    fs.renameSync(`${worldFile}.tmp`, worldFile);
+    if (!temp) writeAtomically(worldFile, sim.save());
   };
   // Saved shortly after every change, so a lab killed without stop() keeps its world.
-  let pendingSave: NodeJS.Timeout | undefined;
+  const autosave = autosaver(save);
   if (!temp) {
     const lf: LabFile = { version: 1, hosts: hosts.map((h) => ({ name: h.name, port: h.port, sshPort: h.sshPort })) };
     fs.writeFileSync(labFile, JSON.stringify(lf, null, 2) + '\n');
-    sim.counter.changed = () => {
-      if (pendingSave) return;
-      pendingSave = setTimeout(() => {
-        pendingSave = undefined;
-        try {
-          save();
-        } catch {
-          // stop() saves again and reports what keeps failing
-        }
-      }, SAVE_DELAY_MS);
-      pendingSave.unref();
-    };
+    sim.counter.changed = autosave.changed;
   }
   save();
   const password = opts.password ?? (savedWorld ? sim.hostByUuidOrName(names[0]!).password : LAB_PASSWORD);
@@ -219,7 +181,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       (stopped ??= (async () => {
         await stopAll();
         sim.counter.changed = undefined;
-        clearTimeout(pendingSave);
+        autosave.cancel();
         if (temp) fs.rmSync(dir, { recursive: true, force: true });
         else save();
       })()),
@@ -250,17 +212,13 @@ export function labEnv(lab: Lab): Record<string, string> {
 
 /** Writes DIR/lab.env (shell- and dotenv-readable: NAME='value'); returns its path. */
 export function writeLabEnv(lab: Lab): string {
-  const file = path.join(lab.dir, 'lab.env');
-  const lines = Object.entries(labEnv(lab)).map(([k, v]) => `${k}='${v.replace(/'/g, `'\\''`)}'`);
-  fs.writeFileSync(file, `# poolform lab xenserver: load with  set -a; . ${file}; set +a\n${lines.join('\n')}\n`, { mode: 0o600 });
-  return file;
+  return writeEnvFile(lab.dir, 'xenserver', labEnv(lab));
 }
 
 /** The lab's hosts as a table, and how to use them. */
 export function describeLab(lab: Lab, envFile: string, shownDir: string): string {
   const rows = [['NAME', 'URL', 'TLS FINGERPRINT (SHA-256)', 'SSH PORT'], ...lab.hosts.map((h) => [h.name, h.url, h.fingerprint, String(h.sshPort)])];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const table = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
+  const table = textTable(rows);
   return `Simulated XenServer lab (${lab.hosts.length} host${lab.hosts.length === 1 ? '' : 's'}, state in ${shownDir})
 
 ${table}

@@ -11,23 +11,12 @@ import { XapiFailure, type XapiBackend } from './backend.js';
 import { TLS_CIPHERS, TLS_MAX_VERSION, TLS_MIN_VERSION } from '../crypto-policy.js';
 import { handleJsonRpc, handleLegacyJson, type Dispatch, type WireReply } from './rpc-json.js';
 import { handleXmlRpc } from './rpc-xml.js';
-import { closeServer, listenOn } from '../../common/listen.js';
+import { TrackedListener } from '../../common/listen.js';
+import type { WireFaults } from '../../common/sim-faults.js';
+import { readBody } from '../../common/read-body.js';
 
-/** Faults of the network rather than of XAPI, keyed by host uuid. */
-export class WireFaults {
-  /** Extra delay (ms) before each request of a host is handled. */
-  readonly delayMs = new Map<string, number>();
-  /** How many of a host's next requests are dropped (connection destroyed, no answer). */
-  readonly drops = new Map<string, number>();
-
-  /** True (and counts it) when this request must be dropped. */
-  takeDrop(hostUuid: string): boolean {
-    const n = this.drops.get(hostUuid) ?? 0;
-    if (n <= 0) return false;
-    this.drops.set(hostUuid, n - 1);
-    return true;
-  }
-}
+// Faults of the network rather than of XAPI, keyed by host uuid (shared with the Proxmox sim).
+export { WireFaults } from '../../common/sim-faults.js';
 
 export interface XapiServerOptions {
   cert: string;
@@ -63,8 +52,7 @@ export class XapiHttpsServer {
   private readonly server: https.Server;
   private backend?: XapiBackend;
   private hostUuid?: string;
-  private readonly sockets = new Set<Socket>();
-  private boundPort = 0;
+  private readonly listener: TrackedListener<Socket>;
 
   constructor(private readonly opts: XapiServerOptions) {
     this.server = https.createServer(
@@ -85,11 +73,11 @@ export class XapiHttpsServer {
         sock.destroy();
         return;
       }
-      this.sockets.add(sock);
-      sock.on('close', () => this.sockets.delete(sock));
+      this.listener.track(sock);
     });
     // Handshake failures (TLS 1.3 only, unlisted ciphers) are the client's problem: drop quietly.
     this.server.on('tlsClientError', (_e, sock) => sock.destroy());
+    this.listener = new TrackedListener<Socket>(this.server, (s) => s.destroy(), { port: opts.port, host: opts.host });
   }
 
   bind(backend: XapiBackend, hostUuid: string): void {
@@ -98,23 +86,19 @@ export class XapiHttpsServer {
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.listener.port;
   }
 
   get url(): string {
-    return `https://${this.opts.host ?? '127.0.0.1'}:${this.boundPort}`;
+    return `https://${this.opts.host ?? '127.0.0.1'}:${this.listener.port}`;
   }
 
-  async start(): Promise<number> {
-    this.boundPort = await listenOn(this.server, this.opts.port, this.opts.host);
-    return this.boundPort;
+  start(): Promise<number> {
+    return this.listener.start();
   }
 
   stop(): Promise<void> {
-    return closeServer(this.server, () => {
-      for (const s of this.sockets) s.destroy();
-      this.server.closeAllConnections();
-    });
+    return this.listener.stop(() => this.server.closeAllConnections());
   }
 
   private answering(): boolean {
@@ -128,8 +112,7 @@ export class XapiHttpsServer {
       req.socket.destroy();
       return;
     }
-    const delay = this.opts.wire?.delayMs.get(hostUuid) ?? 0;
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    await this.opts.wire?.delay(hostUuid);
 
     const path = (req.url ?? '/').split('?')[0];
     if (!RPC_PATHS.has(path)) return send(res, { status: 404, contentType: 'text/plain', body: `${path}: not found\n` });
@@ -146,7 +129,7 @@ export class XapiHttpsServer {
 
     let body: string;
     try {
-      body = await readBody(req);
+      body = await readBody(req, MAX_BODY);
     } catch {
       req.socket.destroy();
       return;
@@ -175,22 +158,4 @@ function send(res: ServerResponse, reply: WireReply, extra: Record<string, strin
   const buf = Buffer.from(reply.body, 'utf8');
   res.writeHead(reply.status, { 'Content-Type': reply.contentType, 'Content-Length': String(buf.length), ...CORS, ...extra });
   res.end(buf);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

@@ -1,6 +1,7 @@
 // Proxmox task ids (UPIDs): "UPID:<node>:<pid 8 hex>:<pstart 8 hex>:<starttime 8 hex>:<type>:<id>:<user>:".
-// The client polls a task on the node its UPID names, and messages describe a task by its type
-// and object ("creating VM 100") rather than by the opaque id.
+// One module for the format, which the client (it polls a task on the node its UPID names) and the
+// simulator (it issues UPIDs and looks them up) both need. Messages describe a task by its type and
+// object ("creating VM 100") rather than by the opaque id.
 
 export interface Upid {
   upid: string;
@@ -17,8 +18,8 @@ export interface Upid {
   user: string;
 }
 
-// pstart is 8 hex digits, 9 on long-running hosts; node names follow pve-node's pattern.
-const UPID_RE = /^UPID:([a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:\s]+):([^:\s]*):([^:\s]+):$/;
+// pstart is 8 hex digits, 9 on long-running hosts; node names follow pve-node's pattern (no dots).
+const UPID_RE = /^UPID:([a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:\s]+):([^:\s]*):([^:\s]+):$/;
 
 /** The parts of a UPID, or undefined when the text is not one. */
 export function parseUpid(text: string): Upid | undefined {
@@ -34,6 +35,13 @@ export function parseUpid(text: string): Upid | undefined {
     id: m[6],
     user: m[7],
   };
+}
+
+const hex8 = (n: number) => (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+
+/** The UPID text of a task's parts (the inverse of parseUpid). */
+export function formatUpid(t: Omit<Upid, 'upid'>): string {
+  return `UPID:${t.node}:${hex8(t.pid)}:${hex8(t.pstart)}:${hex8(t.starttime)}:${t.type}:${t.id}:${t.user}:`;
 }
 
 const TASK_WORDS: Record<string, string> = {
